@@ -1,0 +1,30 @@
+"""dedup: find duplicate and derivative news content.
+
+Load articles, then :class:`Scanner` finds which carry the same wire copy
+(Jaccard and containment, both directions), which are rewrites of one story
+(TF-IDF cosine), the likely origin, and the passages each outlet added.
+
+>>> from dedup import Scanner, load_articles
+>>> articles, skipped = load_articles("samples/")
+>>> result = Scanner().scan(articles)
+"""
+
+from .article import Article, Skipped
+from .load import iter_articles, load_articles
+from .pipeline import Scanner
+from .result import ArticleResult, ClusterResult, PairResult, Passage, ScanResult, Section
+
+__all__ = [
+    "Article",
+    "Skipped",
+    "Scanner",
+    "ScanResult",
+    "ArticleResult",
+    "PairResult",
+    "ClusterResult",
+    "Passage",
+    "Section",
+    "iter_articles",
+    "load_articles",
+]
+__version__ = "0.1.0"

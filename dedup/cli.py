@@ -1,0 +1,187 @@
+"""The ``dedup`` command: a thin shell over :class:`dedup.Scanner`."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from enum import Enum
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .article import Article, Skipped
+from .load import DEFAULT_MAX_BYTES, iter_articles
+from .pipeline import Scanner
+from .report import render_table, to_csv, to_json, write_atomic
+
+app = typer.Typer(
+    help="Find duplicate and derivative news content: wire copy, rewrites, and what each outlet added.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Interrupted(Exception):
+    """Raised from SIGTERM so that the scan unwinds like Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted()
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def scan(
+    path: Annotated[Path, typer.Argument(help="Folder (scanned recursively) or file of articles.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")] = None,
+    shingle_size: Annotated[int, typer.Option(min=1, max=64, help="Words per shingle.")] = 3,
+    num_perm: Annotated[int, typer.Option(min=16, max=1024, help="MinHash permutations.")] = 128,
+    seed: Annotated[int, typer.Option(help="MinHash seed (datasketch-compatible).")] = 1,
+    lsh_threshold: Annotated[float, typer.Option(min=0.01, max=0.99, help="Jaccard where LSH candidates start.")] = 0.2,
+    near_duplicate: Annotated[float, typer.Option(min=0.01, max=1.0, help="Jaccard for 'near_duplicate'.")] = 0.7,
+    derived: Annotated[float, typer.Option(min=0.01, max=1.0, help="Containment (either way) for 'derived'.")] = 0.2,
+    min_shared: Annotated[int, typer.Option(min=1, help="Shingles a verbatim pair must share.")] = 10,
+    same_story: Annotated[float, typer.Option(min=0.01, max=0.99, help="TF-IDF cosine for 'same_story'.")] = 0.2,
+    no_same_story: Annotated[bool, typer.Option("--no-same-story", help="Verbatim tier only.")] = False,
+    window_days: Annotated[float, typer.Option(min=0.0, help="Max days between same-story articles (when dated).")] = 7.0,
+    min_density: Annotated[float, typer.Option(min=0.01, max=1.0, help="Linked share needed to merge clusters.")] = 0.5,
+    no_passages: Annotated[bool, typer.Option("--no-passages", help="Skip passage attribution.")] = False,
+    max_bytes: Annotated[int, typer.Option(min=1, help="Skip files larger than this many bytes.")] = DEFAULT_MAX_BYTES,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input was skipped.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or skip messages on stderr.")] = False,
+) -> None:
+    """Scan PATH for articles carrying the same wire copy or the same story."""
+    if not path.exists():
+        raise _fail(f"path not found: {path} -- give a folder or a file of articles")
+    if output is not None and output.is_dir():
+        raise _fail(f"--output {output} is a folder; give a file path")
+    scanner = Scanner(
+        shingle_size=shingle_size,
+        num_perm=num_perm,
+        seed=seed,
+        lsh_threshold=lsh_threshold,
+        near_duplicate=near_duplicate,
+        derived=derived,
+        min_shared=min_shared,
+        same_story=None if no_same_story else same_story,
+        window_days=window_days,
+        min_density=min_density,
+        passages=not no_passages,
+    )
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        result = _run(scanner, path, max_bytes, quiet)
+        content = {"json": to_json, "csv": to_csv}.get(format.value)
+        if output is not None:
+            write_atomic(output, content(result) if content else _table_string(result))
+            if not quiet:
+                err.print(f"wrote {output}")
+        elif content is not None:
+            sys.stdout.write(content(result))
+        else:
+            Console().print(render_table(result))
+    except (KeyboardInterrupt, Interrupted):
+        err.print("interrupted: no report written")
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if strict and result.skipped:
+        raise typer.Exit(1)
+
+
+def _run(scanner: Scanner, path: Path, max_bytes: int, quiet: bool) -> object:
+    skipped: list[Skipped] = []
+
+    def items() -> object:
+        for item in iter_articles(path, max_bytes=max_bytes):
+            if isinstance(item, Skipped):
+                skipped.append(item)
+                if not quiet:
+                    err.print(f"[yellow]skipped[/] {item}")
+            yield item
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
+        task = progress.add_task("reading", total=None)
+
+        def report(stage: str, done: int, total: int | None) -> None:
+            progress.update(task, description=stage, completed=done, total=total)
+
+        result = scanner.scan(items(), progress=report)  # type: ignore[arg-type]
+    if not quiet and skipped:
+        err.print(f"{len(skipped)} input(s) skipped (listed above and in the JSON report's 'skipped')")
+    return result
+
+
+def _table_string(result: object) -> str:
+    from .report import table_text
+
+    return table_text(result)  # type: ignore[arg-type]
+
+
+@app.command()
+def compare(
+    first: Annotated[Path, typer.Argument(help="An article file.")],
+    second: Annotated[Path, typer.Argument(help="Another article file.")],
+) -> None:
+    """Two articles side by side: their relation, the passages they share, what each added."""
+    articles: list[Article] = []
+    for path in (first, second):
+        if not path.is_file():
+            raise _fail(f"not a file: {path}")
+        loaded = list(iter_articles(path))
+        found = [a for a in loaded if isinstance(a, Article)]
+        if not found:
+            reasons = "; ".join(str(s) for s in loaded if isinstance(s, Skipped)) or "no article in it"
+            raise _fail(f"cannot read {path}: {reasons}")
+        articles.append(found[0])
+    if articles[0].id == articles[1].id:
+        articles[1] = Article(id=f"{articles[1].id} (2)", text=articles[1].text, title=articles[1].title)
+    comparison = Scanner().compare(articles[0], articles[1])
+    pair = comparison.pairs[0] if comparison.pairs else None
+    console = Console()
+    if pair is None:
+        console.print("[bold]not linked[/]: no verbatim overlap or same-story similarity above the thresholds")
+    else:
+        console.print(
+            f"[bold]{pair.relation}[/]  jaccard {pair.jaccard:.2f}  "
+            f"{pair.a} in {pair.b} {pair.containment_a_in_b:.2f}  {pair.b} in {pair.a} {pair.containment_b_in_a:.2f}"
+            f"  cosine {pair.cosine:.2f}  source {pair.source or 'unknown'}"
+        )
+    table = Table(show_lines=True, expand=True)
+    for article in comparison.articles:
+        table.add_column(article.id, ratio=1, overflow="fold")
+    columns = []
+    for article in comparison.articles:
+        lines = []
+        for p in article.passages:
+            if p.added:
+                tag = f"[red]+ added {p.score:.2f}{' ' + p.label if p.label else ''}[/]"
+            else:
+                tag = f"[green]= shared (match {p.match:.2f})[/]"
+            lines.append(f"{tag}\n{p.text}")
+        columns.append("\n\n".join(lines))
+    table.add_row(*columns)
+    console.print(table)
+
+
+def main() -> None:
+    app()

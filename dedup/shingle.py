@@ -1,0 +1,200 @@
+"""Word shingles, hashed in bulk with numpy -- no Python object per shingle.
+
+A *k*-shingle is a run of *k* consecutive tokens (see :mod:`dedup.normalize`).
+Its hash is defined on the bytes ``b" ".join(tokens)`` so that a shingle can be
+hashed one at a time too (:func:`shingle_hash32`, usable as datasketch's
+``hashfunc``) with bit-identical results.
+
+The hash, all arithmetic modulo :math:`2^{64}`:
+
+* token :math:`t = c_0 c_1 \\dots c_{L-1}` (UTF-8 bytes):
+  :math:`p(t) = \\sum_j c_j Q^j`, then
+  :math:`h(t) = \\mathrm{fmix64}(p(t) + L \\cdot C)`;
+* shingle :math:`(t_0, \\dots, t_{m-1})`:
+  :math:`H = \\mathrm{fmix64}(\\sum_i h(t_i) R_i)`; its 32-bit form is the
+  high half of :math:`H`.
+
+For a whole batch the token polynomials come from one prefix sum over the
+concatenated bytes: with :math:`P_n = \\sum_{j<n} c_j Q^j`,
+:math:`p(t_{[s,e)}) = (P_e - P_s) \\, Q^{-s}` (``Q`` is odd, so it has an
+inverse modulo :math:`2^{64}`).
+
+Documents with fewer than ``k`` (but at least one) tokens yield one shingle of
+all their tokens, so short texts still compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .normalize import normalize, token_text
+
+__all__ = ["ShingleHasher", "ShingleBatch", "shingle_hash32", "shingle_hash64", "shingles"]
+
+_MASK64 = (1 << 64) - 1
+_Q = 0x100000001B3  # the FNV-64 prime: odd
+_Q_INV = pow(_Q, -1, 1 << 64)
+_C = 0x9E3779B97F4A7C15  # golden-ratio constant, separates token lengths
+# Position weights R_i (odd, distinct); shingles longer than this are refused.
+_R = tuple((0xD6E8FEB86659FD93 * (2 * i + 1) + 0x2545F4914F6CDD1D * i) & _MASK64 | 1 for i in range(64))
+_SPACE = 0x20
+
+
+def _fmix64_int(x: int) -> int:
+    x ^= x >> 33
+    x = (x * 0xFF51AFD7ED558CCD) & _MASK64
+    x ^= x >> 33
+    x = (x * 0xC4CEB9FE1A85EC53) & _MASK64
+    return x ^ (x >> 33)
+
+
+def _fmix64(x: np.ndarray) -> np.ndarray:
+    x = x ^ (x >> np.uint64(33))
+    x = x * np.uint64(0xFF51AFD7ED558CCD)
+    x = x ^ (x >> np.uint64(33))
+    x = x * np.uint64(0xC4CEB9FE1A85EC53)
+    return x ^ (x >> np.uint64(33))
+
+
+def shingle_hash64(shingle: bytes) -> int:
+    """64-bit hash of one shingle given as space-joined token bytes."""
+    total = 0
+    for i, token in enumerate(shingle.split(b" ")):
+        poly = 0
+        power = 1
+        for byte in token:
+            poly = (poly + byte * power) & _MASK64
+            power = (power * _Q) & _MASK64
+        total = (total + _fmix64_int((poly + len(token) * _C) & _MASK64) * _R[i]) & _MASK64
+    return _fmix64_int(total)
+
+
+def shingle_hash32(shingle: bytes) -> int:
+    """32-bit hash of one shingle: datasketch ``hashfunc`` for ``scheme="affine32"``."""
+    return shingle_hash64(shingle) >> 32
+
+
+def shingles(text: str, k: int) -> list[bytes]:
+    """The shingles of raw text as bytes, in order (duplicates kept); the slow path."""
+    toks = token_text(normalize(text)).split(" ")
+    toks = [t for t in toks if t]
+    if not toks:
+        return []
+    if len(toks) < k:
+        return [" ".join(toks).encode("utf-8")]
+    return [" ".join(toks[i : i + k]).encode("utf-8") for i in range(len(toks) - k + 1)]
+
+
+@dataclass(frozen=True)
+class ShingleBatch:
+    """Shingle hashes of a batch of documents, flattened.
+
+    ``hashes[offsets[d]:offsets[d + 1]]`` are document ``d``'s shingle hashes
+    in text order (duplicates kept); ``offsets`` has ``n_docs + 1`` entries.
+    """
+
+    hashes: np.ndarray  # uint64
+    offsets: np.ndarray  # int64
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.offsets) - 1
+
+    def doc(self, d: int) -> np.ndarray:
+        return self.hashes[self.offsets[d] : self.offsets[d + 1]]
+
+    def sets(self) -> list[np.ndarray]:
+        """Each document's shingle set as a sorted array of unique uint64."""
+        return [np.unique(self.doc(d)) for d in range(self.n_docs)]
+
+
+class _Powers:
+    """Cached :math:`Q^i` and :math:`Q^{-i}` modulo 2^64, grown on demand."""
+
+    def __init__(self) -> None:
+        self.forward = np.ones(1, dtype=np.uint64)
+        self.inverse = np.ones(1, dtype=np.uint64)
+
+    def ensure(self, n: int) -> None:
+        if len(self.forward) >= n:
+            return
+        size = max(n, 2 * len(self.forward))
+        with np.errstate(over="ignore"):
+            self.forward = np.cumprod(np.full(size, _Q, dtype=np.uint64))
+            self.forward = np.concatenate(([np.uint64(1)], self.forward[:-1]))
+            self.inverse = np.cumprod(np.full(size, _Q_INV, dtype=np.uint64))
+            self.inverse = np.concatenate(([np.uint64(1)], self.inverse[:-1]))
+
+
+_POWERS = _Powers()
+
+
+class ShingleHasher:
+    """Hash the word shingles of many documents at once.
+
+    Parameters
+    ----------
+    k : int, default 5
+        Shingle size in tokens.
+    """
+
+    def __init__(self, k: int = 5) -> None:
+        if not isinstance(k, int) or not 1 <= k <= len(_R):
+            raise ValueError(f"shingle size k must be an int in 1..{len(_R)}, got {k!r}")
+        self.k = k
+
+    def transform(self, texts: Sequence[str], *, normalized: bool = False) -> ShingleBatch:
+        """Shingle hashes of raw texts (or of ``normalize``-d texts with ``normalized=True``)."""
+        joined = [token_text(t if normalized else normalize(t)) for t in texts]
+        return self.transform_tokens(joined)
+
+    def transform_tokens(self, token_texts: Sequence[str]) -> ShingleBatch:
+        """Shingle hashes of texts already in :func:`~dedup.normalize.token_text` form."""
+        encoded = [t.encode("utf-8") for t in token_texts]
+        lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64, count=len(encoded))
+        doc_start = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        data = np.frombuffer(b" ".join(encoded) + b" ", dtype=np.uint8)
+        token_hash, token_doc = self._token_hashes(data, doc_start)
+        return self._combine(token_hash, token_doc, len(encoded))
+
+    @staticmethod
+    def _token_hashes(data: np.ndarray, doc_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = len(data)
+        is_word = data != _SPACE
+        edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
+        starts = np.flatnonzero(edges == 1)
+        ends = np.flatnonzero(edges == -1)
+        _POWERS.ensure(n + 1)
+        with np.errstate(over="ignore"):
+            prefix = np.empty(n + 1, dtype=np.uint64)
+            prefix[0] = 0
+            np.cumsum(data.astype(np.uint64) * _POWERS.forward[:n], out=prefix[1:])
+            poly = (prefix[ends] - prefix[starts]) * _POWERS.inverse[starts]
+            lengths = (ends - starts).astype(np.uint64)
+            token_hash = _fmix64(poly + lengths * np.uint64(_C))
+        token_doc = np.searchsorted(doc_start, starts, side="right") - 1
+        return token_hash, token_doc
+
+    def _combine(self, token_hash: np.ndarray, token_doc: np.ndarray, n_docs: int) -> ShingleBatch:
+        k = self.k
+        tokens_per_doc = np.bincount(token_doc, minlength=n_docs)
+        token_offsets = np.concatenate(([0], np.cumsum(tokens_per_doc))).astype(np.int64)
+        # Shingle i of a document starts at its token i; a document of m >= 1
+        # tokens has max(m - k + 1, 1) shingles, each of min(k, m) tokens.
+        per_doc = np.where(tokens_per_doc > 0, np.maximum(tokens_per_doc - k + 1, 1), 0)
+        offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
+        total = int(offsets[-1])
+        shingle_doc = np.repeat(np.arange(n_docs), per_doc)
+        first_token = token_offsets[shingle_doc] + (np.arange(total) - offsets[shingle_doc])
+        width = np.minimum(tokens_per_doc[shingle_doc], k)
+        acc = np.zeros(total, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for i in range(k):
+                inside = width > i
+                idx = first_token[inside] + i
+                acc[inside] += token_hash[idx] * np.uint64(_R[i])
+            hashes = _fmix64(acc)
+        return ShingleBatch(hashes=hashes, offsets=offsets)
