@@ -16,14 +16,14 @@ from .result import ArticleResult, ClusterResult, PairResult, Passage, ScanResul
 
 __all__ = [
     "Article",
-    "Skipped",
-    "Scanner",
-    "ScanResult",
     "ArticleResult",
-    "PairResult",
     "ClusterResult",
+    "PairResult",
     "Passage",
+    "ScanResult",
+    "Scanner",
     "Section",
+    "Skipped",
     "iter_articles",
     "load_articles",
 ]

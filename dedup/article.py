@@ -29,18 +29,19 @@ def parse_published(value: Any) -> _dt.datetime | None:
         parsed = _dt.datetime(value.year, value.month, value.day)
     elif isinstance(value, str):
         text = value.strip()
-        parsed = None
+        found: _dt.datetime | None = None
         try:
-            parsed = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            found = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             for fmt in ("%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%d-%b-%Y"):
                 try:
-                    parsed = _dt.datetime.strptime(text.title(), fmt)
+                    found = _dt.datetime.strptime(text.title(), fmt)
                     break
                 except ValueError:
                     continue
-        if parsed is None:
+        if found is None:
             raise ValueError(f"published: {value!r} is not an ISO 8601 date or time")
+        parsed = found
     else:
         raise ValueError(f"published: expected an ISO 8601 string, got {type(value).__name__}")
     if parsed.tzinfo is None:
@@ -84,10 +85,8 @@ class Article:
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise TypeError(f"Article {self.id!r}: {name} must be str or None")
-        if self.published is not None and not isinstance(self.published, _dt.datetime):
+        if self.published is not None:
             object.__setattr__(self, "published", parse_published(self.published))
-        elif self.published is not None and self.published.tzinfo is None:
-            object.__setattr__(self, "published", self.published.replace(tzinfo=_dt.timezone.utc))
 
     @classmethod
     def from_record(cls, record: dict[str, Any], default_id: str | None = None) -> Article:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from types import FrameType
@@ -17,7 +18,8 @@ from rich.table import Table
 from .article import Article, Skipped
 from .load import DEFAULT_MAX_BYTES, iter_articles
 from .pipeline import Scanner
-from .report import render_table, to_csv, to_json, write_atomic
+from .report import render_table, table_text, to_csv, to_json, write_atomic
+from .result import ScanResult
 
 app = typer.Typer(
     help="Find duplicate and derivative news content: wire copy, rewrites, and what each outlet added.",
@@ -50,7 +52,9 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def scan(
     path: Annotated[Path, typer.Argument(help="Folder (scanned recursively) or file of articles.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")
+    ] = None,
     shingle_size: Annotated[int, typer.Option(min=1, max=64, help="Words per shingle.")] = 3,
     num_perm: Annotated[int, typer.Option(min=16, max=1024, help="MinHash permutations.")] = 128,
     seed: Annotated[int, typer.Option(help="MinHash seed (datasketch-compatible).")] = 1,
@@ -60,7 +64,7 @@ def scan(
     min_shared: Annotated[int, typer.Option(min=1, help="Shingles a verbatim pair must share.")] = 10,
     same_story: Annotated[float, typer.Option(min=0.01, max=0.99, help="TF-IDF cosine for 'same_story'.")] = 0.2,
     no_same_story: Annotated[bool, typer.Option("--no-same-story", help="Verbatim tier only.")] = False,
-    window_days: Annotated[float, typer.Option(min=0.0, help="Max days between same-story articles (when dated).")] = 7.0,
+    window_days: Annotated[float, typer.Option(min=0.0, help="Max days apart for same-story (when dated).")] = 7.0,
     min_density: Annotated[float, typer.Option(min=0.01, max=1.0, help="Linked share needed to merge clusters.")] = 0.5,
     no_passages: Annotated[bool, typer.Option("--no-passages", help="Skip passage attribution.")] = False,
     max_bytes: Annotated[int, typer.Option(min=1, help="Skip files larger than this many bytes.")] = DEFAULT_MAX_BYTES,
@@ -106,10 +110,10 @@ def scan(
         raise typer.Exit(1)
 
 
-def _run(scanner: Scanner, path: Path, max_bytes: int, quiet: bool) -> object:
+def _run(scanner: Scanner, path: Path, max_bytes: int, quiet: bool) -> ScanResult:
     skipped: list[Skipped] = []
 
-    def items() -> object:
+    def items() -> Iterator[Article | Skipped]:
         for item in iter_articles(path, max_bytes=max_bytes):
             if isinstance(item, Skipped):
                 skipped.append(item)
@@ -125,16 +129,14 @@ def _run(scanner: Scanner, path: Path, max_bytes: int, quiet: bool) -> object:
         def report(stage: str, done: int, total: int | None) -> None:
             progress.update(task, description=stage, completed=done, total=total)
 
-        result = scanner.scan(items(), progress=report)  # type: ignore[arg-type]
+        result = scanner.scan(items(), progress=report)
     if not quiet and skipped:
         err.print(f"{len(skipped)} input(s) skipped (listed above and in the JSON report's 'skipped')")
     return result
 
 
-def _table_string(result: object) -> str:
-    from .report import table_text
-
-    return table_text(result)  # type: ignore[arg-type]
+def _table_string(result: ScanResult) -> str:
+    return table_text(result)
 
 
 @app.command()

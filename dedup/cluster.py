@@ -3,7 +3,8 @@
 Plain connected components chain: A~B, B~C, ... Y~Z puts A and Z together
 though they share nothing, and on a real news stream (many stories on one
 election, one trial) that melts into one mega-cluster. Here links are taken
-strongest first and two clusters :math:`X, Y` merge only when the link density
+most embedded first (the share of neighbours the two ends have in common: a
+bridge between two groups has few), then strongest, and two clusters :math:`X, Y` merge only when the link density
 between them is high enough:
 
 .. math:: \\frac{|\\{(x, y) \\in X \\times Y : x \\sim y\\}|}{|X|\\,|Y|} \\ge \\delta
@@ -60,7 +61,9 @@ class GuardedClustering:
             neighbours[b].add(int(a))
         members: dict[int, list[int]] = {i: [i] for i in range(n_items)}
         root = np.arange(n_items)
-        for index in np.argsort(-np.asarray(strength, dtype=float), kind="stable"):
+        embedded = np.array([_embeddedness(neighbours[a], neighbours[b]) for a, b in links])
+        order = np.lexsort((-np.asarray(strength, dtype=float), -np.round(embedded, 1)))
+        for index in order:
             x, y = int(root[links[index, 0]]), int(root[links[index, 1]])
             if x == y:
                 continue
@@ -88,6 +91,16 @@ class GuardedClustering:
         if linked is not None and not known.all():
             known |= np.asarray(linked(xs, ys), dtype=bool)
         return float(known.mean())
+
+
+def _embeddedness(first: set[int], second: set[int]) -> float:
+    r"""Share of common neighbours, :math:`|N(a) \cap N(b)| / \min(|N(a)|, |N(b)|)`
+    (each endpoint counted in its own neighbourhood): near 1 inside a dense
+    group, near 0 for a bridge between two groups."""
+    smaller = min(len(first), len(second))
+    if smaller <= 1:
+        return 1.0
+    return (len(first & second) + 2) / (smaller + 1)
 
 
 def _spread(items: list[int], limit: int = 64) -> list[int]:

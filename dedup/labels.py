@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["label_passage", "is_speaker_turn", "is_interview_heading", "LABEL_EVIDENCE"]
+__all__ = ["LABEL_EVIDENCE", "is_interview_heading", "is_speaker_turn", "label_passage"]
 
 # How surely each form marks an addition (combined with alignment evidence).
 LABEL_EVIDENCE = {
@@ -41,7 +41,8 @@ _INTERVIEW_HEADING = re.compile(
 _BOILERPLATE = re.compile(
     r"^\s*(?:you may also like|you might also like|related(?: articles| stories| posts)?:?$|read more\b|"
     r"recommended(?: for you)?$|leave a (?:comment|reply)|share (?:this|on)\b|subscribe\b|sign up\b|"
-    r"follow (?:us|@|[\w.' ]{1,40} on (?:social media|twitter|x|facebook|instagram|linkedin))\b|click here\b|advertisement$|trending now$|more from\b|most read$|"
+    r"follow (?:us|@|[\w.' ]{1,40} on (?:social media|twitter|x|facebook|instagram|linkedin))\b|"
+    r"click here\b|advertisement$|trending now$|more from\b|most read$|"
     r"comments?$|tags?:|copyright\b|\u00a9|all rights reserved|[^\n]{0,60}all rights reserved\.?$|"
     r"this (?:article|story) (?:was|has been) (?:originally )?published\b|"
     r"(?:our|the) newsletter\b|we use cookies\b|download (?:our|the) app\b)",

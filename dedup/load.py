@@ -113,7 +113,7 @@ def _detect_encoding(data: bytes) -> str | None:
         if western is not None and western.chaos == 0:
             return "cp1252"
         best = from_bytes(data).best()
-    except Exception:  # noqa: BLE001 - a heuristic detector: any failure means "unknown encoding"
+    except Exception:  # a heuristic detector: any failure means "unknown encoding"
         return None
     if western is not None and (best is None or western.chaos <= best.chaos):
         return "cp1252"
@@ -286,7 +286,7 @@ def _trafilatura_extract(html: str) -> dict[str, str | None] | None:
         document = trafilatura.bare_extraction(
             html, include_comments=False, include_tables=False, favor_precision=True, with_metadata=True
         )
-    except Exception:  # noqa: BLE001 - third-party parser (RecursionError, lxml errors): fall back
+    except Exception:  # third-party parser (RecursionError, lxml errors): fall back
         return None
     text = None if document is None else _field(document, "text")
     if text is None:
@@ -516,7 +516,7 @@ def _identity(path: Path | str) -> tuple[int, int] | str:
 
 
 def _list_dir(folder: Path, rel: str) -> tuple[list[_Entry], list[tuple[Path, str, bool]]]:
-    """Files with a known suffix and subdirectories (path, rel, is symlink) of one folder; hidden names left out."""
+    """Files with a known suffix, and subdirectories as (path, rel, is symlink), of one folder."""
     files: list[_Entry] = []
     dirs: list[tuple[Path, str, bool]] = []
     with os.scandir(folder) as scan:
@@ -611,7 +611,7 @@ def _iter_scan(items: list[_Entry | Skipped], max_bytes: int) -> Iterator[Articl
 
 
 def iter_articles(root: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | Skipped]:
-    """Scan a file or a folder recursively, yielding Articles and Skipped records in a stable (sorted path) order.
+    """Scan a file or a folder recursively, yielding Articles and Skipped records in sorted path order.
 
     Parameters
     ----------

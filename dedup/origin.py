@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["wire_credit", "OriginClues", "pair_source", "cluster_origin"]
+__all__ = ["OriginClues", "cluster_origin", "pair_source", "wire_credit"]
 
 _AGENCIES = (
     r"Reuters|AFP|AP|Associated Press|Agence France-Presse|PA|PA Media|PA News(?: Agency)?|dpa|ANSA|EFE|BTA"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["segment", "PassageSet", "PassageAligner", "Alignment"]
+__all__ = ["Alignment", "PassageAligner", "PassageSet", "segment"]
 
 _LINE = re.compile(r"[^\n]+")
 # Words whose final dot ends no sentence: initials, "U.S.", titles.

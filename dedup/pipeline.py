@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from .article import Article, Skipped
 from .candidates import BandedLSH
@@ -33,7 +34,7 @@ from .sign import MinHasher
 from .story import StoryNeighbours, StoryVectorizer, row_cosines
 from .verify import Overlaps, VerbatimVerifier
 
-__all__ = ["Scanner", "Fingerprints", "fingerprint"]
+__all__ = ["Fingerprints", "Scanner", "fingerprint"]
 
 Progress = Callable[[str, int, int | None], None]
 _RELATION_RANK = {"exact": 3.0, "near_duplicate": 2.0, "derived": 1.0, "same_story": 0.0}
@@ -184,7 +185,7 @@ class Scanner:
         timings["verbatim"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        vectorizer, vectors = self._vectors(prints)
+        vectorizer, vectors = self._vectors(prints, pairs)
         if vectors is not None:
             pairs, overlaps, relations = self._same_story(articles, vectors, pairs, overlaps, relations)
         cosine = row_cosines(vectors, pairs) if vectors is not None else np.zeros(len(pairs))
@@ -284,12 +285,24 @@ class Scanner:
         keep = np.array([r is not None for r in relations], dtype=bool)
         return pairs[keep], _subset(overlaps, keep), relations[keep]
 
-    def _vectors(self, prints: Fingerprints) -> tuple[StoryVectorizer | None, sp.csr_matrix | None]:
-        """The corpus-level TF-IDF weights, fitted on this scan, and the article vectors."""
+    def _vectors(
+        self, prints: Fingerprints, verbatim_pairs: np.ndarray
+    ) -> tuple[StoryVectorizer | None, sp.csr_matrix | None]:
+        """The corpus-level TF-IDF weights, fitted on this scan, and the article vectors.
+
+        Document frequencies count each group of verbatim copies once: ten copies
+        of one wire story must not make that story's own words look common.
+        """
         if self.same_story is None or not prints.term_counts:
             return None, None
         counts = sp.vstack(prints.term_counts).tocsr()
-        vectorizer = StoryVectorizer().fit(counts)
+        n = counts.shape[0]
+        graph = sp.coo_matrix(
+            (np.ones(len(verbatim_pairs)), (verbatim_pairs[:, 0], verbatim_pairs[:, 1])), shape=(n, n)
+        )
+        _, component = connected_components(graph, directed=False)
+        _, representatives = np.unique(component, return_index=True)
+        vectorizer = StoryVectorizer().fit(counts[representatives])
         return vectorizer, vectorizer.transform(counts)
 
     def _same_story(
@@ -363,14 +376,14 @@ class Scanner:
             if label >= 0:
                 clusters[int(label)].append(index)
         aligner = PassageAligner(self.passage_containment, self.passage_cosine)
-        verbatim: dict[int, np.ndarray] = {}
+        verbatim: dict[int, list[bool]] = {}
         for done, members in enumerate(clusters.values()):
             sets = [self._passage_set(articles[m], passages[m], prints.shingle_sets[m], vectorizer)
                     for m in members]
             for member, alignment in zip(members, aligner.align(sets), strict=True):
                 for passage, s, m in zip(passages[member], alignment.support, alignment.match, strict=True):
                     passage.support, passage.match = int(s), float(m)
-                verbatim[member] = alignment.verbatim
+                verbatim[member] = alignment.verbatim.tolist()
             report("passages", done + 1, len(clusters))
         for index, plist in enumerate(passages):
             mark_added(plist, labels[index] >= 0, recurring[index], verbatim.get(index))
@@ -448,7 +461,7 @@ class Scanner:
                 containment_a_in_b=float(overlaps.containment_a_in_b[k]),
                 containment_b_in_a=float(overlaps.containment_b_in_a[k]),
                 cosine=float(cosine[k]),
-                source=None if sources[k] is None else ids[(i, j)[sources[k]]],
+                source=_source_id(ids, i, j, sources[k]),
             )
             for k, (i, j) in enumerate(pairs)
         ]
@@ -520,6 +533,12 @@ def _recurring_passages(
         for key in article_keys:
             stories[key].add(story)
     return [[len(stories[key]) >= (2 if key[0] else 3) for key in article_keys] for article_keys in keys]
+
+
+def _source_id(ids: list[str], i: int, j: int, source: int | None) -> str | None:
+    if source is None:
+        return None
+    return ids[i] if source == 0 else ids[j]
 
 
 def _wire_weight(passages: list[Passage]) -> float:

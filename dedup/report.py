@@ -6,6 +6,7 @@ it, so an interrupted run leaves the previous file or none -- never half a repor
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -13,13 +14,14 @@ import os
 import tempfile
 from pathlib import Path
 
+from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from .result import ScanResult
+from .result import PairResult, ScanResult
 
-__all__ = ["to_json", "to_csv", "render_table", "write_atomic", "FORMATS"]
+__all__ = ["FORMATS", "render_table", "to_csv", "to_json", "write_atomic"]
 
 FORMATS = ("table", "json", "csv")
 CSV_FIELDS = ("a", "b", "relation", "jaccard", "containment_a_in_b", "containment_b_in_a", "cosine", "source",
@@ -54,45 +56,53 @@ def to_csv(result: ScanResult) -> str:
 
 
 def render_table(result: ScanResult, max_sections: int = 3) -> Group:
-    """Clusters with their members, relation to the origin, scores and top added sections."""
+    """Per cluster: members with their relation to the origin (or first member) and
+    scores, then the top added sections of each member; a summary line last."""
     by_id = {a.id: a for a in result.articles}
-    pair_of = {}
+    pair_of: dict[tuple[str, str], PairResult] = {}
     for pair in result.pairs:
         pair_of[(pair.a, pair.b)] = pair
         pair_of[(pair.b, pair.a)] = pair
     parts: list[Table | Text] = []
     for cluster in result.clusters:
         anchor = cluster.origin or cluster.members[0]
-        origin_note = f"origin {cluster.origin}" if cluster.origin else "origin unknown"
-        table = Table(title=f"{cluster.id}: {len(cluster.members)} articles, {origin_note}", title_justify="left",
-                      expand=False)
-        for column in ("article", f"relation to {anchor}", "jaccard", "contained", "contains", "cosine",
-                       "top added section"):
-            table.add_column(column, overflow="fold")
+        relations = ", ".join(f"{k} {v}" for k, v in sorted(cluster.relations.items()))
+        origin = f"origin {cluster.origin}" if cluster.origin else "origin unknown"
+        title = f"{cluster.id}: {len(cluster.members)} articles, {origin} ({relations})"
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column("article", overflow="fold", min_width=24)
+        table.add_column(f"vs {'origin' if cluster.origin else 'first'}", no_wrap=True)
+        for column in ("jacc", "in", "holds", "cos", "added"):
+            table.add_column(column, justify="right", no_wrap=True)
         for member in cluster.members:
             pair = pair_of.get((anchor, member))
+            added = sum(len(s.text.split()) for s in by_id[member].added_sections)
+            added_cell = f"{added}w" if added else ""
             if member == anchor:
-                cells = ["(anchor)", "", "", "", ""]
+                table.add_row(member, "origin" if cluster.origin else "-", "", "", "", "", added_cell)
             elif pair is None:
-                cells = ["(via others)", "", "", "", ""]
+                table.add_row(member, "(via others)", "", "", "", "", added_cell)
             else:
                 inside, holds = ((pair.containment_a_in_b, pair.containment_b_in_a) if pair.a == member
                                  else (pair.containment_b_in_a, pair.containment_a_in_b))
-                cells = [pair.relation, f"{pair.jaccard:.2f}", f"{inside:.2f}", f"{holds:.2f}", f"{pair.cosine:.2f}"]
-            sections = by_id[member].added_sections[:max_sections]
-            added = "\n".join(
-                f"{s.score:.2f} {s.label or '-'}: {_clip(s.text, 60)}" for s in sections
-            )
-            table.add_row(member, *cells, added)
+                table.add_row(member, pair.relation, f"{pair.jaccard:.2f}", f"{inside:.2f}", f"{holds:.2f}",
+                              f"{pair.cosine:.2f}", added_cell)
         parts.append(table)
+        lines = Text()
+        for member in cluster.members:
+            for section in by_id[member].added_sections[:max_sections]:
+                lines.append(f"  + {member}  ", style="bold")
+                lines.append(f"{section.score:.2f} {section.label or 'added'}: ", style="red")
+                lines.append(f"{_clip(section.text, 90)}\n")
         if cluster.core:
-            parts.append(Text(f"  wire core ({len(cluster.core)} passages, from {cluster.core[0]['article']}): "
-                              f"{_clip(' '.join(p['text'] for p in cluster.core), 160)}\n", style="dim"))
+            lines.append(f"  wire core: {len(cluster.core)} passages shared by 2+ members, e.g. ", style="dim")
+            lines.append(_clip(cluster.core[0]["text"], 90) + "\n", style="dim")
+        parts.append(lines)
     stats = result.stats
+    by_relation = ", ".join(f"{k} {v}" for k, v in sorted(stats.get("pairs_by_relation", {}).items()))
     summary = (
         f"{stats.get('articles', 0)} articles, {stats.get('clusters', 0)} clusters, "
-        f"{stats.get('pairs', 0)} pairs {dict(stats.get('pairs_by_relation', {}))}, "
-        f"{stats.get('skipped', 0)} skipped"
+        f"{stats.get('pairs', 0)} pairs ({by_relation or 'none'}), {stats.get('skipped', 0)} skipped"
     )
     parts.append(Text(summary, style="bold"))
     return Group(*parts)
@@ -122,8 +132,6 @@ def write_atomic(path: str | Path, content: str) -> None:
             os.fsync(stream.fileno())
         os.replace(temporary, target)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
-        except FileNotFoundError:
-            pass
         raise

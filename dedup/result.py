@@ -8,7 +8,7 @@ from typing import Any
 
 from .article import Skipped
 
-__all__ = ["Passage", "Section", "ArticleResult", "PairResult", "ClusterResult", "ScanResult"]
+__all__ = ["ArticleResult", "ClusterResult", "PairResult", "Passage", "ScanResult", "Section"]
 
 RELATIONS = ("exact", "near_duplicate", "derived", "same_story")
 LABELS = ("interview", "boilerplate", "attribution", "byline", "caption")

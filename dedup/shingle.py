@@ -32,7 +32,7 @@ import numpy as np
 
 from .normalize import normalize, token_text
 
-__all__ = ["ShingleHasher", "ShingleBatch", "shingle_hash32", "shingle_hash64", "shingles"]
+__all__ = ["ShingleBatch", "ShingleHasher", "shingle_hash32", "shingle_hash64", "shingles"]
 
 _MASK64 = (1 << 64) - 1
 _Q = 0x100000001B3  # the FNV-64 prime: odd
@@ -123,10 +123,11 @@ class _Powers:
             return
         size = max(n, 2 * len(self.forward))
         with np.errstate(over="ignore"):
-            self.forward = np.cumprod(np.full(size, _Q, dtype=np.uint64))
-            self.forward = np.concatenate(([np.uint64(1)], self.forward[:-1]))
-            self.inverse = np.cumprod(np.full(size, _Q_INV, dtype=np.uint64))
-            self.inverse = np.concatenate(([np.uint64(1)], self.inverse[:-1]))
+            forward = np.ones(size, dtype=np.uint64)
+            np.cumprod(np.full(size - 1, _Q, dtype=np.uint64), out=forward[1:])
+            inverse = np.ones(size, dtype=np.uint64)
+            np.cumprod(np.full(size - 1, _Q_INV, dtype=np.uint64), out=inverse[1:])
+        self.forward, self.inverse = forward, inverse
 
 
 _POWERS = _Powers()

@@ -29,7 +29,7 @@ from sklearn.preprocessing import normalize as l2_normalize
 
 from .normalize import normalize, token_text
 
-__all__ = ["StoryVectorizer", "StoryNeighbours", "row_cosines"]
+__all__ = ["StoryNeighbours", "StoryVectorizer", "row_cosines"]
 
 
 def _analyze(text: str) -> list[str]:
@@ -154,7 +154,7 @@ class StoryNeighbours:
 
     def _search_matrix(self, vectors: sp.csr_matrix) -> sp.csr_matrix:
         df = np.bincount(vectors.indices, minlength=vectors.shape[1])
-        common = df > max(2, self.max_df * vectors.shape[0])
+        common = df > max(100, self.max_df * vectors.shape[0])
         if not common.any():
             return vectors
         return (vectors @ sp.diags((~common).astype(np.float32))).tocsr()

@@ -49,7 +49,8 @@ PAGE = f"""<!DOCTYPE html>
 <p>{PARAGRAPHS[1]}</p>
 <p>{PARAGRAPHS[2]}</p>
 </article></main>
-<footer><p>Copyright 2024 Daily Example. All rights reserved.</p><a href="/privacy">Privacy policy</a></footer>
+<footer><p>Copyright 2024 Daily Example. All rights reserved.</p>
+<a href="/privacy">Privacy policy</a></footer>
 </body></html>
 """
 
@@ -154,7 +155,7 @@ def test_json_object_with_metadata_and_iso_date(tmp_path: Path) -> None:
         "Example Post",
         "https://example.com/a",
     )
-    assert article.published == dt.datetime(2024, 10, 31, 14, 5, tzinfo=dt.UTC)
+    assert article.published == dt.datetime(2024, 10, 31, 14, 5, tzinfo=dt.timezone.utc)
     assert article.extra == {"section": "world"}
 
 
@@ -163,7 +164,7 @@ def test_json_object_without_id_uses_relative_path(tmp_path: Path) -> None:
     article = only(tmp_path)
     assert isinstance(article, Article)
     assert article.id == "sub/one.json"
-    assert article.published == dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+    assert article.published == dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc)
 
 
 def test_json_array_of_records(tmp_path: Path) -> None:
@@ -195,7 +196,7 @@ def test_jsonl_three_records(tmp_path: Path) -> None:
     assert skipped == []
     assert [(a.id, a.text) for a in articles] == [("a", "Alpha."), ("2", "Beta."), ("feed.jsonl#3", "Gamma.")]
     assert articles[0].outlet == "X"
-    assert articles[1].published == dt.datetime(2024, 10, 31, tzinfo=dt.UTC)
+    assert articles[1].published == dt.datetime(2024, 10, 31, tzinfo=dt.timezone.utc)
 
 
 def test_jsonl_malformed_middle_line_skipped_good_lines_survive(tmp_path: Path) -> None:

@@ -1,0 +1,99 @@
+"""Verbatim relations on constructed cases: verbatim, trimmed, edited, contained, unrelated."""
+
+import numpy as np
+import pytest
+
+from dedup import Article, Scanner
+from dedup.candidates import BandedLSH, collision_probability
+from dedup.shingle import ShingleHasher
+from dedup.sign import MinHasher
+from dedup.verify import Overlaps, VerbatimVerifier, intersection_size
+
+from .helpers import WIRE, edit_words, filler
+
+PARAGRAPHS = [p for p in WIRE.split("\n\n") if p.strip()]
+TRIMMED = "\n\n".join(PARAGRAPHS[: int(len(PARAGRAPHS) * 0.6)])
+CONTAINED = filler(600, seed=3) + "\n\n" + WIRE  # ~1,000 words holding the 400-word wire
+
+
+def _relation(result, a, b):
+    for pair in result.pairs:
+        if {pair.a, pair.b} == {a, b}:
+            return pair
+    return None
+
+
+@pytest.fixture(scope="module")
+def result():
+    articles = [
+        Article("wire", WIRE),
+        Article("verbatim", WIRE.replace("\n\n", "\n")),
+        Article("trimmed", TRIMMED),
+        Article("edited", edit_words(WIRE, 0.12)),
+        Article("contained", CONTAINED),
+        Article("unrelated", filler(400, seed=9)),
+        Article("unrelated2", filler(500, seed=10)),
+    ]
+    return Scanner(same_story=None, passages=False).scan(articles)
+
+
+def test_verbatim_copy_is_exact(result):
+    assert _relation(result, "wire", "verbatim").relation == "exact"
+
+
+def test_trimmed_copy_is_derived_and_fully_contained(result):
+    pair = _relation(result, "wire", "trimmed")
+    assert pair.relation in {"derived", "near_duplicate"}
+    inside = pair.containment_a_in_b if pair.a == "trimmed" else pair.containment_b_in_a
+    assert inside > 0.95
+
+
+def test_edited_copy_is_found(result):
+    pair = _relation(result, "wire", "edited")
+    assert pair is not None and pair.relation in {"derived", "near_duplicate"}
+    assert 0.3 < pair.jaccard < 0.9
+
+
+def test_contained_copy_has_full_containment_and_low_jaccard(result):
+    pair = _relation(result, "wire", "contained")
+    assert pair.relation == "derived"
+    assert pair.jaccard < 0.5
+    wire_in_other = pair.containment_a_in_b if pair.a == "wire" else pair.containment_b_in_a
+    assert wire_in_other > 0.95
+    assert pair.source == "wire"
+
+
+def test_unrelated_articles_are_not_linked(result):
+    linked = {pair.a for pair in result.pairs} | {pair.b for pair in result.pairs}
+    assert "unrelated" not in linked and "unrelated2" not in linked
+
+
+def test_containment_and_jaccard_are_exact():
+    a = np.array([1, 2, 3, 4], dtype=np.uint64)
+    b = np.array([3, 4, 5, 6, 7, 8], dtype=np.uint64)
+    overlaps = Overlaps.compute([a, b], np.array([[0, 1]]))
+    assert intersection_size(a, b) == 2
+    assert overlaps.jaccard[0] == pytest.approx(2 / 8)
+    assert overlaps.containment_a_in_b[0] == pytest.approx(0.5)
+    assert overlaps.containment_b_in_a[0] == pytest.approx(2 / 6)
+
+
+def test_relation_thresholds_are_parameters():
+    overlaps = Overlaps(np.array([[0, 1]]), np.array([5.0]), np.array([0.45]), np.array([0.6]), np.array([0.6]))
+    assert VerbatimVerifier(near_duplicate=0.4).relations(overlaps, np.array([False]))[0] == "near_duplicate"
+    assert VerbatimVerifier(derived=0.7).relations(overlaps, np.array([False]))[0] is None
+    assert VerbatimVerifier().relations(overlaps, np.array([True]))[0] == "exact"
+
+
+def test_lsh_finds_contained_copy_candidates_and_not_empty_docs():
+    texts = [WIRE, CONTAINED, TRIMMED, "", "", filler(300, seed=4)]
+    signatures = MinHasher().transform(ShingleHasher(3).transform(texts))
+    pairs = {tuple(p) for p in BandedLSH(0.2, 128).candidate_pairs(signatures)}
+    assert (0, 1) in pairs and (0, 2) in pairs
+    assert (3, 4) not in pairs
+
+
+def test_band_choice_catches_low_jaccard_copies():
+    lsh = BandedLSH(0.2, 128)
+    assert collision_probability(0.3, lsh.bands, lsh.rows) > 0.9
+    assert collision_probability(0.02, lsh.bands, lsh.rows) < 0.05
