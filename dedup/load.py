@@ -462,7 +462,15 @@ def _load_html(path: Path, rel: str, max_bytes: int) -> Iterator[_Found]:
     text = fields["text"] or ""
     if not text.strip():
         raise LoadError("no article text found in HTML")
-    yield Article(id=rel, text=text, title=fields["title"], outlet=fields["outlet"], url=fields["url"]), None
+    article = Article(
+        id=rel,
+        text=text,
+        title=fields["title"],
+        outlet=fields["outlet"],
+        url=fields["url"],
+        extra={"extracted_from": "html"},
+    )
+    yield article, None
 
 
 _LOADERS: dict[str, Callable[[Path, str, int], Iterator[_Found]]] = {

@@ -482,6 +482,7 @@ class Scanner:
                     published=article.published,
                     wire_credit=clues[index].credit,
                     words=len(article.text.split()),
+                    text=article.text if article.extra.get("extracted_from") else None,
                 )
             )
         by_relation: dict[str, int] = defaultdict(int)

@@ -55,6 +55,7 @@ class ArticleResult:
     published: datetime | None = None
     wire_credit: str | None = None
     words: int = 0
+    text: str | None = None  # the loaded text, given when it is not the file's own (extracted from HTML)
 
 
 @dataclass
