@@ -75,18 +75,18 @@ def render_table(result: ScanResult, max_sections: int = 3) -> Group:
         for column in ("jacc", "in", "holds", "cos", "added"):
             table.add_column(column, justify="right", no_wrap=True)
         for member in cluster.members:
-            pair = pair_of.get((anchor, member))
+            link = pair_of.get((anchor, member))
             added = sum(len(s.text.split()) for s in by_id[member].added_sections)
             added_cell = f"{added}w" if added else ""
             if member == anchor:
                 table.add_row(member, "origin" if cluster.origin else "-", "", "", "", "", added_cell)
-            elif pair is None:
+            elif link is None:
                 table.add_row(member, "(via others)", "", "", "", "", added_cell)
             else:
-                inside, holds = ((pair.containment_a_in_b, pair.containment_b_in_a) if pair.a == member
-                                 else (pair.containment_b_in_a, pair.containment_a_in_b))
-                table.add_row(member, pair.relation, f"{pair.jaccard:.2f}", f"{inside:.2f}", f"{holds:.2f}",
-                              f"{pair.cosine:.2f}", added_cell)
+                inside, holds = ((link.containment_a_in_b, link.containment_b_in_a) if link.a == member
+                                 else (link.containment_b_in_a, link.containment_a_in_b))
+                table.add_row(member, link.relation, f"{link.jaccard:.2f}", f"{inside:.2f}", f"{holds:.2f}",
+                              f"{link.cosine:.2f}", added_cell)
         parts.append(table)
         lines = Text()
         for member in cluster.members:
