@@ -93,7 +93,8 @@ class Article:
         """Build an article from a JSON object with at least ``text``.
 
         ``id`` falls back to ``default_id``; ``date`` is accepted for ``published``.
-        Raises ``ValueError`` naming the problem (missing text, bad date, ...).
+        Raises ``ValueError`` naming the problem (missing text, no id, ...). An
+        unreadable date leaves the article undated, the reason in ``extra["date_problem"]``.
         """
         if not isinstance(record, dict):
             raise ValueError(f"expected a JSON object, got {type(record).__name__}")
@@ -105,7 +106,13 @@ class Article:
         raw_id = record.get("id", default_id)
         if raw_id is None or str(raw_id).strip() == "":
             raise ValueError("missing 'id' field")
-        published = parse_published(record.get("published", record.get("date")))
+        raw_date = record.get("published", record.get("date"))
+        try:
+            published = parse_published(raw_date)
+            date_problem = None
+        except ValueError as problem:
+            # A feed's broken date must not cost the article: keep it undated, say why.
+            published, date_problem = None, str(problem)
         known = {"id", "text", "title", "outlet", "url", "published", "date"}
 
         def _opt(name: str) -> str | None:
@@ -119,7 +126,8 @@ class Article:
             outlet=_opt("outlet"),
             url=_opt("url"),
             published=published,
-            extra={k: v for k, v in record.items() if k not in known},
+            extra={k: v for k, v in record.items() if k not in known}
+            | ({"date_problem": date_problem} if date_problem else {}),
         )
 
 

@@ -132,6 +132,8 @@ def _run(scanner: Scanner, path: Path, max_bytes: int, quiet: bool) -> ScanResul
         result = scanner.scan(items(), progress=report)
     if not quiet and skipped:
         err.print(f"{len(skipped)} input(s) skipped (listed above and in the JSON report's 'skipped')")
+    if not quiet and result.stats.get("unreadable_dates"):
+        err.print(f"[yellow]{result.stats['unreadable_dates']} article(s) kept undated (date unreadable)[/]")
     return result
 
 

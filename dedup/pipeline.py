@@ -363,10 +363,10 @@ class Scanner:
         vectorizer: StoryVectorizer | None,
         report: Progress,
     ) -> list[list[Passage]]:
-        spans = [segment(a.text, self.max_passage_chars) for a in articles]
-        passages = [[Passage(a.text[s:e], s, e) for s, e in sp_] for a, sp_ in zip(articles, spans, strict=True)]
         if not self.passages:
             return [[] for _ in articles]
+        spans = [segment(a.text, self.max_passage_chars) for a in articles]
+        passages = [[Passage(a.text[s:e], s, e) for s, e in sp_] for a, sp_ in zip(articles, spans, strict=True)]
         for plist in passages:
             for passage, label in zip(plist, label_passages([p.text for p in plist]), strict=True):
                 passage.label = label
@@ -490,6 +490,8 @@ class Scanner:
             by_relation[p.relation] += 1
         stats = {
             "articles": len(articles),
+            "dated": sum(a.published is not None for a in articles),
+            "unreadable_dates": sum("date_problem" in a.extra for a in articles),
             "skipped": len(skipped),
             "pairs": len(pair_results),
             "pairs_by_relation": dict(by_relation),

@@ -426,3 +426,16 @@ def test_random_bytes_never_raise(data: bytes, suffix: str) -> None:
                 assert item.text.strip()
             else:
                 assert item.reason
+
+
+def test_unreadable_date_keeps_the_article_undated(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        json.dumps({"id": "a", "text": "Body one.", "date": "27-MAR-1987 00:02:59.13RM"}) + "\n"
+        + json.dumps({"id": "b", "text": "Body two.", "date": "26-FEB-1987 15:01:01.79"}) + "\n",
+        encoding="utf-8",
+    )
+    articles, skipped = load_articles(feed)
+    assert not skipped
+    assert articles[0].published is None and "27-MAR-1987" in articles[0].extra["date_problem"]
+    assert articles[1].published == dt.datetime(1987, 2, 26, 15, 1, 1, 790000, tzinfo=dt.timezone.utc)
