@@ -106,36 +106,59 @@ class PassageAligner:
     min_terms : int, default 5
         Distinct terms a passage needs before its cosine counts (the cosine of
         a one-word line like "WORLD" says nothing).
+    max_members : int, default 50
+        Other members each article is aligned against (spread over the
+        cluster), bounding the work on very large clusters.
     """
 
-    def __init__(self, min_containment: float = 0.5, min_cosine: float = 0.2, min_terms: int = 5) -> None:
+    def __init__(
+        self, min_containment: float = 0.5, min_cosine: float = 0.2, min_terms: int = 5, max_members: int = 50
+    ) -> None:
         self.min_containment = min_containment
         self.min_cosine = min_cosine
         self.min_terms = min_terms
+        self.max_members = max_members
 
     def align(self, members: Sequence[PassageSet]) -> list[Alignment]:
-        """The alignment of every member's passages against the other members."""
+        """The alignment of every member's passages against (at most ``max_members``) other members."""
+        vectors = _compact_columns(sp.vstack([m.vectors for m in members]).tocsr()) if members else None
+        starts = np.cumsum([0] + [len(m) for m in members])
         out = []
         for a, mine in enumerate(members):
             support = np.zeros(len(mine), dtype=np.int64)
             match = np.zeros(len(mine))
             best_verbatim = np.zeros(len(mine))
-            long_enough = np.asarray(mine.vectors.getnnz(axis=1) >= self.min_terms) if len(mine) else np.zeros(0, bool)
+            others = _spread([b for b in range(len(members)) if b != a and len(members[b])], self.max_members)
+            if len(mine) == 0 or not others or vectors is None:
+                out.append(Alignment(support, match, best_verbatim > 0))
+                continue
+            mine_rows = vectors[starts[a] : starts[a + 1]]
+            long_enough = mine_rows.getnnz(axis=1) >= self.min_terms
+            other_rows = np.concatenate([np.arange(starts[b], starts[b + 1]) for b in others])
+            cosines = (mine_rows @ vectors[other_rows].T).toarray()
+            block_starts = np.cumsum([0] + [len(members[b]) for b in others[:-1]])
+            best_cosine = np.maximum.reduceat(cosines, block_starts, axis=1)
+            best_cosine[~long_enough] = 0.0
             sizes = np.bincount(mine.owner, minlength=len(mine)).astype(float)
-            for b, other in enumerate(members):
-                if a == b or len(mine) == 0:
-                    continue
-                hits = np.isin(mine.shingles, other.doc_shingles, assume_unique=False)
+            for column, b in enumerate(others):
+                hits = np.isin(mine.shingles, members[b].doc_shingles)
                 found = np.bincount(mine.owner[hits], minlength=len(mine))
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    verbatim = np.where(sizes > 0, found / sizes, 0.0)
-                if len(other) and mine.vectors.shape[0]:
-                    rewritten = (mine.vectors @ other.vectors.T).max(axis=1).toarray().ravel()
-                    rewritten[~long_enough] = 0.0
-                else:
-                    rewritten = np.zeros(len(mine))
+                verbatim = np.divide(found, sizes, out=np.zeros(len(mine)), where=sizes > 0)
+                rewritten = best_cosine[:, column]
                 support += (verbatim >= self.min_containment) | (rewritten >= self.min_cosine)
                 match = np.maximum(match, np.maximum(verbatim, rewritten))
                 best_verbatim = np.maximum(best_verbatim, verbatim)
             out.append(Alignment(support, match, best_verbatim >= self.min_containment))
         return out
+
+
+def _compact_columns(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """The same rows over only the columns in use (hashed feature spaces are huge and sparse)."""
+    used, remapped = np.unique(matrix.indices, return_inverse=True)
+    return sp.csr_matrix((matrix.data, remapped.ravel(), matrix.indptr), shape=(matrix.shape[0], max(len(used), 1)))
+
+
+def _spread(items: list[int], limit: int) -> list[int]:
+    if len(items) <= limit:
+        return items
+    return [items[i] for i in np.linspace(0, len(items) - 1, limit).astype(int)]

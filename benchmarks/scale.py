@@ -1,0 +1,436 @@
+"""How the whole scan grows with the corpus, and a full Reuters-21578 scan against datasketch.
+
+Scale curve (synthetic corpora, all tiers)::
+
+    .venv/bin/python benchmarks/scale.py --sizes 1000 10000 100000 \\
+        --out benchmarks/scale.png --json benchmarks/scale.json
+
+Each size runs in a fresh subprocess (so the peak RSS, ``ru_maxrss``, is that
+size's own), generates its corpus (seeded: 600-word articles, 10 % derived
+copies, some with appended paragraphs; see ``bench_corpora.py``), then times
+``Scanner().scan``. The growth exponent is the slope of log(time) against
+log(n); 1M articles are extrapolated from the largest size with the slope of
+the last segment (and with the overall fit). A size that exceeds ``--timeout``
+is recorded with the last stage it reached.
+
+Reuters-21578::
+
+    .venv/bin/python benchmarks/scale.py --reuters ../shared/data/reuters21578/documents.jsonl
+
+times, each in its own subprocess on the same articles (loaded with
+``dedup.iter_articles``): the full scan (all tiers), the scan without passages,
+the verbatim tier only (``Scanner(same_story=None, passages=False)``), and what
+a user writes by hand with datasketch (a ``MinHash`` per article over the same
+3-word shingles, ``MinHashLSH(threshold=0.2, num_perm=128)`` query + insert),
+and prints the ratios.
+
+``--profile DIR`` writes a pyinstrument HTML profile of every scan to DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+STAGES = ("load_fingerprint", "verbatim", "same_story", "cluster", "passages")
+REUTERS_MODES = ("datasketch", "verbatim", "no_passages", "full")
+
+
+# --------------------------------------------------------------------------- worker side (one subprocess per run)
+
+
+def _rss_mb() -> dict[str, float]:
+    """Current and peak resident memory of this process, MB (Linux /proc, else ru_maxrss only)."""
+    out = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                out["rss_mb"] = int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return out
+
+
+class _Progress:
+    """Scanner progress callback: a line on stderr when the stage changes, or every 10 s."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.stage = ""
+        self.last = 0.0
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        now = time.perf_counter()
+        if stage != self.stage or now - self.last > 10.0:
+            self.stage, self.last = stage, now
+            of = f"/{total}" if total is not None else ""
+            print(f"progress {now - self.start:8.1f}s {stage} {done}{of}", file=sys.stderr, flush=True)
+
+
+def _timed_scan(articles: list[Any], scanner: Any, profile: Path | None) -> tuple[float, Any]:
+    profiler = None
+    if profile is not None:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.01)
+        profiler.start()
+    start = time.perf_counter()
+    result = scanner.scan(articles, progress=_Progress())
+    seconds = time.perf_counter() - start
+    if profiler is not None and profile is not None:
+        profiler.stop()
+        profile.parent.mkdir(parents=True, exist_ok=True)
+        profiler.write_html(str(profile))
+        profile.with_suffix(".txt").write_text(profiler.output_text(unicode=False, color=False))
+    return seconds, result
+
+
+def _scan_record(seconds: float, result: Any, n: int, megabytes: float) -> dict[str, Any]:
+    stats = result.stats
+    return {
+        "seconds": round(seconds, 3),
+        "articles_per_s": round(n / seconds, 1) if seconds else None,
+        "mb_per_s": round(megabytes / seconds, 3) if seconds else None,
+        "stage_seconds": stats.get("seconds", {}),
+        "pairs": stats.get("pairs"),
+        "pairs_by_relation": stats.get("pairs_by_relation"),
+        "clusters": stats.get("clusters"),
+        "largest_cluster": stats.get("largest_cluster"),
+    }
+
+
+def worker_synthetic(n: int, seed: int, words: int, profile: Path | None) -> dict[str, Any]:
+    from bench_corpora import synthetic_articles, text_megabytes
+
+    from dedup import Scanner
+
+    start = time.perf_counter()
+    articles = synthetic_articles(n, seed=seed, words=words)
+    generate = time.perf_counter() - start
+    megabytes = text_megabytes([a.text for a in articles])
+    before = _rss_mb()
+    print(f"progress generated {n} articles ({megabytes:.1f} MB) in {generate:.1f}s", file=sys.stderr, flush=True)
+    seconds, result = _timed_scan(articles, Scanner(), profile)
+    record = {"n": n, "megabytes": round(megabytes, 3), "generate_s": round(generate, 2)}
+    record.update(_scan_record(seconds, result, n, megabytes))
+    record["rss_before_scan_mb"] = round(before.get("rss_mb", float("nan")), 1)
+    record["peak_rss_mb"] = round(_rss_mb()["peak_rss_mb"], 1)
+    return record
+
+
+def _datasketch_by_hand(texts: list[str]) -> dict[str, Any]:
+    from datasketch import MinHash, MinHashLSH
+
+    from dedup.shingle import shingles
+
+    start = time.perf_counter()
+    lsh = MinHashLSH(threshold=0.2, num_perm=128)
+    pairs: set[tuple[int, int]] = set()
+    for index, text in enumerate(texts):
+        minhash = MinHash(num_perm=128)
+        minhash.update_batch(shingles(text, 3))
+        pairs.update((other, index) for other in lsh.query(minhash))
+        lsh.insert(index, minhash)
+    return {"seconds": round(time.perf_counter() - start, 3), "candidate_pairs": len(pairs)}
+
+
+def worker_reuters(path: Path, mode: str, profile: Path | None) -> dict[str, Any]:
+    from bench_corpora import text_megabytes
+
+    from dedup import Article, Scanner, iter_articles
+
+    start = time.perf_counter()
+    items = list(iter_articles(path))
+    load = time.perf_counter() - start
+    articles = [a for a in items if isinstance(a, Article)]
+    megabytes = text_megabytes([a.text for a in articles])
+    record: dict[str, Any] = {
+        "mode": mode,
+        "n": len(articles),
+        "skipped": len(items) - len(articles),
+        "megabytes": round(megabytes, 3),
+        "load_s": round(load, 3),
+    }
+    print(f"progress loaded {len(articles)} articles in {load:.1f}s", file=sys.stderr, flush=True)
+    if mode == "datasketch":
+        record.update(_datasketch_by_hand([a.text for a in articles]))
+        record["articles_per_s"] = round(len(articles) / record["seconds"], 1)
+    else:
+        scanner = {
+            "verbatim": Scanner(same_story=None, passages=False),
+            "no_passages": Scanner(passages=False),
+            "full": Scanner(),
+        }[mode]
+        seconds, result = _timed_scan(articles, scanner, profile)
+        record.update(_scan_record(seconds, result, len(articles), megabytes))
+    record["peak_rss_mb"] = round(_rss_mb()["peak_rss_mb"], 1)
+    return record
+
+
+# --------------------------------------------------------------------------- driver side
+
+
+def _run_worker(args: list[str], timeout: float, label: str) -> dict[str, Any]:
+    """Run this script as a worker; its last stdout line is the JSON record."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", *args]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    progress: list[str] = []
+
+    def pump() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            line = line.rstrip()
+            progress.append(line)
+            print(f"  [{label}] {line}", file=sys.stderr, flush=True)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    try:
+        stdout, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        reader.join(5)
+        last = [p for p in progress if p.startswith("progress")]
+        return {
+            "timed_out": True,
+            "timeout_s": timeout,
+            "last_progress": last[-1] if last else None,
+        }
+    reader.join(5)
+    elapsed = time.perf_counter() - start
+    if process.returncode != 0:
+        return {"failed": True, "returncode": process.returncode, "stderr_tail": progress[-15:]}
+    record = json.loads(stdout.strip().splitlines()[-1])
+    record["subprocess_s"] = round(elapsed, 1)
+    return record
+
+
+def _fit(ns: list[float], ys: list[float]) -> dict[str, float] | None:
+    """log-log slope (overall least squares and last segment) and the 1M extrapolations."""
+    if len(ns) < 2:
+        return None
+    import numpy as np
+
+    x, y = np.log(np.asarray(ns, float)), np.log(np.asarray(ys, float))
+    slope, intercept = np.polyfit(x, y, 1)
+    last = float((y[-1] - y[-2]) / (x[-1] - x[-2]))
+    return {
+        "exponent": round(float(slope), 3),
+        "exponent_last_segment": round(last, 3),
+        "at_1m_fit": float(math.exp(intercept) * 1e6**slope),
+        "at_1m_last_segment": float(ys[-1] * (1e6 / ns[-1]) ** last),
+    }
+
+
+def _machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+    }
+    info["loadavg_at_start"] = _loadavg()
+    return info
+
+
+def _loadavg() -> list[float] | None:
+    """1, 5 and 15 minute load averages: other work on the machine slows every timing."""
+    return [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
+def run_sizes(args: argparse.Namespace) -> dict[str, Any]:
+    machine = _machine()
+    runs = []
+    for n in args.sizes:
+        print(f"scan of {n} synthetic articles ...", file=sys.stderr, flush=True)
+        worker = ["synthetic", "--n", str(n), "--seed", str(args.seed), "--words", str(args.words)]
+        if args.profile:
+            worker += ["--profile-file", str(Path(args.profile) / f"synthetic-{n}.html")]
+        record = _run_worker(worker, args.timeout, f"n={n}")
+        record.setdefault("n", n)
+        runs.append(record)
+        print(json.dumps(record), file=sys.stderr, flush=True)
+    done = [r for r in runs if "seconds" in r]
+    ns = [r["n"] for r in done]
+    summary = {
+        "kind": "synthetic scale curve, Scanner() all tiers",
+        "words": args.words,
+        "seed": args.seed,
+        "copy_share": 0.10,
+        "machine": machine,
+        "runs": runs,
+        "time_fit": _fit(ns, [r["seconds"] for r in done]),
+        "memory_fit": _fit(ns, [r["peak_rss_mb"] for r in done]),
+    }
+    summary["machine"]["loadavg_at_end"] = _loadavg()
+    if args.out:
+        plot(summary, Path(args.out))
+    return summary
+
+
+def plot(summary: dict[str, Any], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    done = [r for r in summary["runs"] if "seconds" in r]
+    if not done:
+        return
+    ns = [r["n"] for r in done]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    left.plot(ns, [r["seconds"] for r in done], "o-", color="black", lw=2, label="whole scan")
+    for stage in STAGES:
+        values = [max(r["stage_seconds"].get(stage, 0.0), 1e-3) for r in done]
+        left.plot(ns, values, ".--", label=stage)
+    fit = summary.get("time_fit")
+    if fit:
+        left.plot([ns[-1], 1e6], [done[-1]["seconds"], fit["at_1m_last_segment"]], ":", color="gray")
+        left.plot(
+            [1e6],
+            [fit["at_1m_last_segment"]],
+            "o",
+            mfc="none",
+            color="black",
+            label=f"1M extrapolated ({fit['at_1m_last_segment'] / 3600:.1f} h)",
+        )
+        left.set_title(f"time, growth exponent {fit['exponent']:.2f} (last segment {fit['exponent_last_segment']:.2f})")
+    else:
+        left.set_title("time")
+    for r in summary["runs"]:
+        if r.get("timed_out"):
+            left.axvline(r["n"], color="red", alpha=0.4, lw=1)
+            left.annotate(
+                f"n={r['n']}: > {r['timeout_s']:.0f}s",
+                (r["n"], done[-1]["seconds"]),
+                color="red",
+                fontsize=8,
+                rotation=90,
+                va="bottom",
+            )
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel("articles")
+    left.set_ylabel("seconds")
+    left.grid(True, which="both", alpha=0.3)
+    left.legend(fontsize=8)
+
+    right.plot(ns, [r["peak_rss_mb"] for r in done], "o-", color="black", lw=2, label="peak RSS (whole process)")
+    right.plot(ns, [r["rss_before_scan_mb"] for r in done], "s--", label="RSS with the corpus loaded, before scan")
+    right.plot(ns, [r["megabytes"] for r in done], "^:", label="article text (UTF-8 MB)")
+    memory = summary.get("memory_fit")
+    if memory:
+        right.set_title(f"peak memory, growth exponent {memory['exponent']:.2f}")
+    right.set_xscale("log")
+    right.set_yscale("log")
+    right.set_xlabel("articles")
+    right.set_ylabel("MB")
+    right.grid(True, which="both", alpha=0.3)
+    right.legend(fontsize=8)
+    figure.suptitle(f"dedup Scanner() on synthetic news ({summary['words']} words/article, 10% derived copies)")
+    figure.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=110)
+    plt.close(figure)
+
+
+def run_reuters(args: argparse.Namespace) -> dict[str, Any]:
+    path = Path(args.reuters)
+    if path.is_dir():
+        path = path / "documents.jsonl"
+    if not path.is_file():
+        raise SystemExit(f"--reuters: {path} not found")
+    results: dict[str, Any] = {}
+    machine = _machine()
+    for mode in args.modes:
+        print(f"reuters {mode} ...", file=sys.stderr, flush=True)
+        worker = ["reuters", "--path", str(path), "--mode", mode]
+        if args.profile and mode != "datasketch":
+            worker += ["--profile-file", str(Path(args.profile) / f"reuters-{mode}.html")]
+        results[mode] = _run_worker(worker, args.timeout, mode)
+        print(json.dumps(results[mode]), file=sys.stderr, flush=True)
+    baseline = results.get("datasketch", {}).get("seconds")
+    ratios = {}
+    for mode in ("verbatim", "no_passages", "full"):
+        seconds = results.get(mode, {}).get("seconds")
+        if baseline and seconds:
+            ratios[f"{mode}_over_datasketch"] = round(seconds / baseline, 3)
+        elif baseline and results.get(mode, {}).get("timed_out"):
+            ratios[f"{mode}_over_datasketch"] = f"> {args.timeout / baseline:.1f} (timed out)"
+    summary = {"kind": "reuters21578", "path": str(path), "machine": machine, "runs": results, "ratios": ratios}
+    machine["loadavg_at_end"] = _loadavg()
+    print("\nReuters-21578", file=sys.stderr)
+    for mode, record in results.items():
+        if "seconds" in record:
+            print(
+                f"  {mode:12s} {record['seconds']:9.2f} s  {record.get('articles_per_s', 0):9.1f} articles/s  "
+                f"peak RSS {record['peak_rss_mb']:.0f} MB",
+                file=sys.stderr,
+            )
+        else:
+            print(f"  {mode:12s} {record}", file=sys.stderr)
+    for name, value in ratios.items():
+        print(f"  {name}: {value}", file=sys.stderr)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="synthetic corpus sizes")
+    parser.add_argument("--out", help="plot (PNG) of time and memory against size")
+    parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--seed", type=int, default=20240501)
+    parser.add_argument("--words", type=int, default=600, help="mean words per synthetic article")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per run (per size or mode)")
+    parser.add_argument("--reuters", metavar="PATH", help="reuters21578 documents.jsonl (or its folder)")
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        choices=REUTERS_MODES,
+        default=list(REUTERS_MODES),
+        help="--reuters runs to do (default: all)",
+    )
+    parser.add_argument("--profile", metavar="DIR", help="write pyinstrument profiles of the scans here")
+    parser.add_argument("--worker", nargs="?", const="", help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-file", help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args(argv)
+
+    if args.worker is not None:
+        kind = args.worker or (rest[0] if rest else "")
+        profile = Path(args.profile_file) if args.profile_file else None
+        if kind == "synthetic":
+            record = worker_synthetic(args.n, args.seed, args.words, profile)
+        elif kind == "reuters":
+            record = worker_reuters(Path(args.path), args.mode, profile)
+        else:
+            parser.error(f"unknown worker {kind!r}")
+        print(json.dumps(record))
+        return 0
+
+    summary = run_reuters(args) if args.reuters else run_sizes(args)
+    text = json.dumps(summary, indent=2)
+    if args.json:
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
