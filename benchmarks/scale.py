@@ -52,6 +52,25 @@ REUTERS_MODES = ("datasketch", "verbatim", "no_passages", "full")
 # --------------------------------------------------------------------------- worker side (one subprocess per run)
 
 
+def _dedup_source() -> dict[str, Any]:
+    """Which dedup code ran: the commit and a digest of the package sources (they may be uncommitted)."""
+    import hashlib
+
+    import dedup
+
+    digest = hashlib.sha256()
+    package = Path(dedup.__file__).parent
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(package), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return {"commit": commit or None, "sources_sha256": digest.hexdigest()[:16]}
+
+
 def _rss_mb() -> dict[str, float]:
     """Current and peak resident memory of this process, MB (Linux /proc, else ru_maxrss only)."""
     out = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
@@ -124,7 +143,7 @@ def worker_synthetic(n: int, seed: int, words: int, profile: Path | None) -> dic
     before = _rss_mb()
     print(f"progress generated {n} articles ({megabytes:.1f} MB) in {generate:.1f}s", file=sys.stderr, flush=True)
     seconds, result = _timed_scan(articles, Scanner(), profile)
-    record = {"n": n, "megabytes": round(megabytes, 3), "generate_s": round(generate, 2)}
+    record = {"n": n, "megabytes": round(megabytes, 3), "generate_s": round(generate, 2), "dedup": _dedup_source()}
     record.update(_scan_record(seconds, result, n, megabytes))
     record["rss_before_scan_mb"] = round(before.get("rss_mb", float("nan")), 1)
     record["peak_rss_mb"] = round(_rss_mb()["peak_rss_mb"], 1)
@@ -163,6 +182,7 @@ def worker_reuters(path: Path, mode: str, profile: Path | None) -> dict[str, Any
         "skipped": len(items) - len(articles),
         "megabytes": round(megabytes, 3),
         "load_s": round(load, 3),
+        "dedup": _dedup_source(),
     }
     print(f"progress loaded {len(articles)} articles in {load:.1f}s", file=sys.stderr, flush=True)
     if mode == "datasketch":

@@ -62,7 +62,7 @@ def scan(
     near_duplicate: Annotated[float, typer.Option(min=0.01, max=1.0, help="Jaccard for 'near_duplicate'.")] = 0.7,
     derived: Annotated[float, typer.Option(min=0.01, max=1.0, help="Containment (either way) for 'derived'.")] = 0.2,
     min_shared: Annotated[int, typer.Option(min=1, help="Shingles a verbatim pair must share.")] = 10,
-    same_story: Annotated[float, typer.Option(min=0.01, max=0.99, help="TF-IDF cosine for 'same_story'.")] = 0.2,
+    same_story: Annotated[float, typer.Option(min=0.01, max=0.99, help="TF-IDF cosine for 'same_story'.")] = 0.3,
     no_same_story: Annotated[bool, typer.Option("--no-same-story", help="Verbatim tier only.")] = False,
     window_days: Annotated[float, typer.Option(min=0.0, help="Max days apart for same-story (when dated).")] = 7.0,
     min_density: Annotated[float, typer.Option(min=0.01, max=1.0, help="Linked share needed to merge clusters.")] = 0.5,

@@ -9,22 +9,19 @@ between them is high enough:
 
 .. math:: \\frac{|\\{(x, y) \\in X \\times Y : x \\sim y\\}|}{|X|\\,|Y|} \\ge \\delta
 
-(average linkage on a 0/1 similarity). Every copy of one wire story is linked
-to most other copies, so such a cluster keeps growing; a chain is refused at
-its first weak link. ``x ~ y`` is a verified link, or whatever the optional
-``linked`` callback says for pairs no candidate step proposed (the same-story
-tier checks cosine there), so the check runs against the cluster's own members.
+(average linkage on a 0/1 similarity, ``x ~ y`` a verified link). Every copy
+of one wire story is linked to most other copies, so such a cluster keeps
+growing; a chain is refused at its first weak link. Same-story links come from
+each article's ``k`` nearest neighbours only, so a cluster held together by
+them alone cannot outgrow about ``2k`` members: many stories on one topic, or
+one template filled a thousand times, cannot melt into a mega-cluster.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import numpy as np
 
 __all__ = ["GuardedClustering"]
-
-Linked = Callable[[Sequence[int], Sequence[int]], np.ndarray]
 
 
 class GuardedClustering:
@@ -47,7 +44,6 @@ class GuardedClustering:
         n_items: int,
         links: np.ndarray,
         strength: np.ndarray,
-        linked: Linked | None = None,
     ) -> np.ndarray:
         """Cluster label per item (``-1`` for items in no cluster).
 
@@ -67,7 +63,7 @@ class GuardedClustering:
             x, y = int(root[links[index, 0]]), int(root[links[index, 1]])
             if x == y:
                 continue
-            if self._density(members[x], members[y], neighbours, linked) < self.min_density:
+            if self._density(members[x], members[y], neighbours) < self.min_density:
                 continue
             if len(members[x]) < len(members[y]):
                 x, y = y, x
@@ -81,15 +77,11 @@ class GuardedClustering:
         return labels
 
     @staticmethod
-    def _density(
-        xs: list[int], ys: list[int], neighbours: list[set[int]], linked: Linked | None
-    ) -> float:
+    def _density(xs: list[int], ys: list[int], neighbours: list[set[int]]) -> float:
         if len(xs) == 1 and len(ys) == 1:
             return 1.0
         xs, ys = _spread(xs), _spread(ys)
         known = np.array([[y in neighbours[x] for y in ys] for x in xs], dtype=bool)
-        if linked is not None and not known.all():
-            known |= np.asarray(linked(xs, ys), dtype=bool)
         return float(known.mean())
 
 

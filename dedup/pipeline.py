@@ -89,7 +89,7 @@ class Scanner:
         Containment (either direction) from which a pair is ``derived``.
     min_shared : int, default 10
         Shingles a non-exact verbatim pair must share (keeps short texts from linking by chance).
-    same_story : float or None, default 0.2
+    same_story : float or None, default 0.3
         TF-IDF cosine from which a pair is ``same_story``; None turns the tier off.
     story_neighbours : int, default 10
         Neighbours examined per article in the same-story tier.
@@ -117,7 +117,7 @@ class Scanner:
         near_duplicate: float = 0.7,
         derived: float = 0.2,
         min_shared: int = 10,
-        same_story: float | None = 0.2,
+        same_story: float | None = 0.3,
         story_neighbours: int = 10,
         window_days: float | None = 7.0,
         min_density: float = 0.5,
@@ -193,7 +193,7 @@ class Scanner:
 
         clock = time.perf_counter()
         report("cluster", 0, None)
-        labels = self._cluster(n, pairs, relations, overlaps, cosine, vectors)
+        labels = self._cluster(n, pairs, relations, overlaps, cosine)
         if together:
             labels = np.zeros(n, dtype=np.int64)
         timings["cluster"] = time.perf_counter() - clock
@@ -336,24 +336,11 @@ class Scanner:
         )
 
     def _cluster(
-        self,
-        n: int,
-        pairs: np.ndarray,
-        relations: np.ndarray,
-        overlaps: Overlaps,
-        cosine: np.ndarray,
-        vectors: sp.csr_matrix | None,
+        self, n: int, pairs: np.ndarray, relations: np.ndarray, overlaps: Overlaps, cosine: np.ndarray
     ) -> np.ndarray:
         rank = np.array([_RELATION_RANK[r] for r in relations], dtype=float)
         score = np.maximum(np.maximum(overlaps.containment_a_in_b, overlaps.containment_b_in_a), cosine)
-        threshold = self.same_story
-
-        def linked(xs: Sequence[int], ys: Sequence[int]) -> np.ndarray:
-            if vectors is None or threshold is None:
-                return np.zeros((len(xs), len(ys)), dtype=bool)
-            return (vectors[list(xs)] @ vectors[list(ys)].T).toarray() >= threshold
-
-        return self._clustering.fit_predict(n, pairs, rank + score, linked)
+        return self._clustering.fit_predict(n, pairs, rank + score)
 
     def _passages(
         self,
@@ -375,12 +362,14 @@ class Scanner:
         for index, label in enumerate(labels):
             if label >= 0:
                 clusters[int(label)].append(index)
+        passage_sets = self._passage_sets(
+            [m for members in clusters.values() for m in members], passages, prints.shingle_sets, vectorizer
+        )
         aligner = PassageAligner(self.passage_containment, self.passage_cosine)
         verbatim: dict[int, list[bool]] = {}
         for done, members in enumerate(clusters.values()):
-            sets = [self._passage_set(articles[m], passages[m], prints.shingle_sets[m], vectorizer)
-                    for m in members]
-            for member, alignment in zip(members, aligner.align(sets), strict=True):
+            alignments = aligner.align([passage_sets[m] for m in members])
+            for member, alignment in zip(members, alignments, strict=True):
                 for passage, s, m in zip(passages[member], alignment.support, alignment.match, strict=True):
                     passage.support, passage.match = int(s), float(m)
                 verbatim[member] = alignment.verbatim.tolist()
@@ -389,21 +378,30 @@ class Scanner:
             mark_added(plist, labels[index] >= 0, recurring[index], verbatim.get(index))
         return passages
 
-    def _passage_set(
+    def _passage_sets(
         self,
-        article: Article,
-        passages: list[Passage],
-        doc_shingles: np.ndarray,
+        indices: list[int],
+        passages: list[list[Passage]],
+        doc_shingles: list[np.ndarray],
         vectorizer: StoryVectorizer | None,
-    ) -> PassageSet:
-        texts = [p.text for p in passages]
+    ) -> dict[int, PassageSet]:
+        """What alignment needs for the passages of many articles, computed in one batch."""
+        texts = [p.text for i in indices for p in passages[i]]
         batch = self._hasher.transform(texts)
-        owner = np.repeat(np.arange(len(texts)), np.diff(batch.offsets))
         if vectorizer is not None and texts:
             vectors = vectorizer.transform(vectorizer.counts(texts))
         else:
             vectors = sp.csr_matrix((len(texts), 1), dtype=np.float32)
-        return PassageSet([(p.start, p.end) for p in passages], batch.hashes, owner, vectors, doc_shingles)
+        out = {}
+        first = 0
+        for index in indices:
+            last = first + len(passages[index])
+            lo, hi = batch.offsets[first], batch.offsets[last]
+            owner = np.repeat(np.arange(last - first), np.diff(batch.offsets[first : last + 1]))
+            spans = [(p.start, p.end) for p in passages[index]]
+            out[index] = PassageSet(spans, batch.hashes[lo:hi], owner, vectors[first:last], doc_shingles[index])
+            first = last
+        return out
 
     # -- the result ---------------------------------------------------------
 

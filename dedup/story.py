@@ -1,10 +1,20 @@
-"""The same story told again: TF-IDF document vectors and their nearest neighbours.
+r"""The same story told again: TF-IDF document vectors and their nearest neighbours.
 
 Rewrites share almost no 5-word phrase, but they share the story's *words*:
-names, places, numbers, the rare terms of the event. With
-:math:`\\mathrm{tfidf}(t, d) = (1 + \\ln \\mathrm{tf}_{t,d}) \\cdot (\\ln\\frac{1 + n}{1 + \\mathrm{df}_t} + 1)`
-and rows scaled to unit length, the cosine :math:`\\langle x_a, x_b \\rangle` of two
-rewrites of one wire story is far above that of two stories on the same topic.
+names, places, numbers, the rare terms of the event. Each article is a unit
+vector with weights
+
+.. math:: w_{t,d} = (1 + \ln \mathrm{tf}_{t,d}) \cdot \mathrm{idf}_t^{\,\alpha},
+   \qquad \mathrm{idf}_t = \ln\frac{1 + n}{1 + \mathrm{df}_t} + 1,
+   \qquad \alpha = \min\Bigl(1, \frac{\ln n}{\ln n_0}\Bigr),
+
+and no weight for terms in more than ``max_df`` of the articles (and more than
+``max_df_floor`` of them): those are templates and topic words, not the words
+of one story. :math:`\alpha` shrinks the IDF of a small scan towards uniform
+weights -- among five articles a document frequency says little, and a full
+IDF would push the cosine of five rewrites of one story (which all share its
+words) down towards that of unrelated news. From :math:`n_0` articles on the
+IDF counts fully.
 
 Per-article work is stateless: terms are hashed (scikit-learn's
 ``HashingVectorizer``), so an article's counts never change. Only the document
@@ -12,10 +22,9 @@ frequencies are corpus-level, and they are plain counts that can grow as
 articles arrive (:meth:`StoryVectorizer.partial_fit`).
 
 Neighbours are found without all-pairs work: rows are multiplied in chunks
-against a copy of the matrix stripped of very common terms (they carry little
-cosine and most of the cost), the ``k`` best columns of each row are kept, and
-their cosine is then recomputed exactly on the full vectors. When publication
-times are known, only articles within ``window_days`` of each other compare.
+against the whole (sparse) matrix and the ``k`` best columns of each row are
+kept. When publication times are known, only articles within ``window_days``
+of each other compare.
 """
 
 from __future__ import annotations
@@ -43,15 +52,25 @@ class StoryVectorizer:
     ----------
     n_features : int, default 2**20
         Hash space of terms.
+    max_df, max_df_floor : float, int, default 0.01, 50
+        Terms in more than ``max(max_df * n, max_df_floor)`` articles get no weight.
+    full_idf_docs : int, default 1000
+        :math:`n_0`: scans of this many articles use the full IDF.
     """
 
-    def __init__(self, n_features: int = 1 << 20) -> None:
+    def __init__(
+        self, n_features: int = 1 << 20, max_df: float = 0.01, max_df_floor: int = 50, full_idf_docs: int = 1000
+    ) -> None:
         self.n_features = n_features
+        self.max_df = max_df
+        self.max_df_floor = max_df_floor
+        self.full_idf_docs = full_idf_docs
         self._hasher = HashingVectorizer(
             n_features=n_features, analyzer=_analyze, alternate_sign=False, norm=None, dtype=np.float32
         )
         self.n_docs_ = 0
         self.document_frequency_ = np.zeros(n_features, dtype=np.int64)
+        self.idf_ = self._idf()
 
     def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Raw term counts, one row per text (per-article work, no corpus state)."""
@@ -61,6 +80,7 @@ class StoryVectorizer:
         """Add the document frequencies of more articles."""
         self.document_frequency_ += np.bincount(counts.indices, minlength=self.n_features)
         self.n_docs_ += counts.shape[0]
+        self.idf_ = self._idf()
         return self
 
     def fit(self, counts: sp.csr_matrix) -> StoryVectorizer:
@@ -68,9 +88,13 @@ class StoryVectorizer:
         self.document_frequency_ = np.zeros(self.n_features, dtype=np.int64)
         return self.partial_fit(counts)
 
-    @property
-    def idf_(self) -> np.ndarray:
-        return (np.log((1.0 + self.n_docs_) / (1.0 + self.document_frequency_)) + 1.0).astype(np.float32)
+    def _idf(self) -> np.ndarray:
+        r"""The term weights :math:`\mathrm{idf}_t^{\alpha}`, 0 for too common terms."""
+        n = max(self.n_docs_, 1)
+        alpha = min(1.0, np.log(max(n, 2)) / np.log(self.full_idf_docs))
+        idf = np.log((1.0 + n) / (1.0 + self.document_frequency_)) + 1.0
+        common = self.document_frequency_ > max(self.max_df * n, self.max_df_floor)
+        return np.where(common, 0.0, idf**alpha).astype(np.float32)
 
     def transform(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """Unit-length TF-IDF rows with sublinear term frequency."""
@@ -78,6 +102,7 @@ class StoryVectorizer:
         np.log(weighted.data, out=weighted.data)
         weighted.data += 1.0
         weighted = weighted @ sp.diags(self.idf_)
+        weighted.eliminate_zeros()
         return l2_normalize(weighted.tocsr())
 
 
@@ -97,64 +122,47 @@ class StoryNeighbours:
     ----------
     k : int, default 10
         Neighbours kept per article.
-    min_cosine : float, default 0.2
-        Pairs below this exact cosine are dropped.
-    max_df : float, default 0.05
-        Terms in more than this share of articles are left out of the search
-        (not out of the exact cosine).
+    min_cosine : float, default 0.3
+        Pairs below this cosine are dropped.
     window_days : float or None, default 7
         Articles whose publication times are both known and further apart than
         this are never compared. ``None`` compares everything.
     chunk_rows : int, default 512
-        Rows multiplied at once; bounds memory.
+        Rows multiplied at once (fewer for large scans; bounds memory).
     """
 
     def __init__(
-        self,
-        k: int = 10,
-        min_cosine: float = 0.2,
-        max_df: float = 0.05,
-        window_days: float | None = 7.0,
-        chunk_rows: int = 512,
+        self, k: int = 10, min_cosine: float = 0.3, window_days: float | None = 7.0, chunk_rows: int = 512
     ) -> None:
         self.k = k
         self.min_cosine = min_cosine
-        self.max_df = max_df
         self.window_days = window_days
         self.chunk_rows = chunk_rows
 
-    def pairs(
-        self, vectors: sp.csr_matrix, times: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs ``(i, j)``, ``i < j``, and their exact cosine, for cosine >= ``min_cosine``.
+    def pairs(self, vectors: sp.csr_matrix, times: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs ``(i, j)``, ``i < j``, and their cosine, for cosine >= ``min_cosine``.
 
         ``times`` holds publication times as float days (NaN when unknown).
         """
         n_docs = vectors.shape[0]
         if n_docs < 2:
             return np.empty((0, 2), dtype=np.int64), np.empty(0)
-        search = self._search_matrix(vectors)
-        found = []
-        for start in range(0, n_docs, self.chunk_rows):
-            rows = np.arange(start, min(start + self.chunk_rows, n_docs))
-            scores = (search[rows] @ search.T).toarray()
+        transposed = vectors.T.tocsr()
+        chunk = max(16, min(self.chunk_rows, 4_000_000 // n_docs))
+        top = min(self.k, n_docs - 1)
+        found_pairs, found_scores = [], []
+        for start in range(0, n_docs, chunk):
+            rows = np.arange(start, min(start + chunk, n_docs))
+            scores = (vectors[rows] @ transposed).toarray()
             scores[np.arange(len(rows)), rows] = -1.0
             if times is not None and self.window_days is not None:
                 gap = np.abs(times[rows, None] - times[None, :])
                 scores[gap > self.window_days] = -1.0  # NaN compares False: unknown times stay
-            top = min(self.k, n_docs - 1)
             best = np.argpartition(-scores, top - 1, axis=1)[:, :top]
-            keep = np.take_along_axis(scores, best, axis=1) > 0
-            found.append(np.stack([np.repeat(rows, top)[keep.ravel()], best.ravel()[keep.ravel()]], axis=1))
-        pairs = np.sort(np.concatenate(found), axis=1)
-        pairs = np.unique(pairs, axis=0)
-        cosine = row_cosines(vectors, pairs)
-        keep = cosine >= self.min_cosine
-        return pairs[keep], cosine[keep]
-
-    def _search_matrix(self, vectors: sp.csr_matrix) -> sp.csr_matrix:
-        df = np.bincount(vectors.indices, minlength=vectors.shape[1])
-        common = df > max(100, self.max_df * vectors.shape[0])
-        if not common.any():
-            return vectors
-        return (vectors @ sp.diags((~common).astype(np.float32))).tocsr()
+            best_scores = np.take_along_axis(scores, best, axis=1).ravel()
+            keep = best_scores >= self.min_cosine
+            found_pairs.append(np.stack([np.repeat(rows, top)[keep], best.ravel()[keep]], axis=1))
+            found_scores.append(best_scores[keep])
+        pairs = np.sort(np.concatenate(found_pairs), axis=1)
+        pairs, first = np.unique(pairs, axis=0, return_index=True)
+        return pairs, np.concatenate(found_scores)[first]

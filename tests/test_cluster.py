@@ -31,13 +31,6 @@ def test_two_dense_groups_joined_by_one_bridge_stay_apart():
     assert labels[0] != labels[4]
 
 
-def test_linked_callback_can_supply_unproposed_pairs():
-    links = np.array([(0, 1), (1, 2)])
-    always = lambda xs, ys: np.ones((len(xs), len(ys)), dtype=bool)  # noqa: E731
-    labels = GuardedClustering(0.9).fit_predict(3, links, np.ones(2), always)
-    assert len(set(labels)) == 1
-
-
 def test_unlinked_items_have_no_cluster():
     labels = GuardedClustering().fit_predict(3, np.empty((0, 2)), np.empty(0))
     assert list(labels) == [-1, -1, -1]
