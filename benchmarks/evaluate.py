@@ -56,7 +56,16 @@ VERBATIM = ("exact", "near_duplicate", "derived")
 RELATIONS = (*VERBATIM, "same_story")
 SEED = 20241031
 CLOUGH_QUIRKS = ("g2pE_taskc", "g4pD_taskb")
-NON_REPORTED_BANDS = {"unreported_cosine": (0.12, 0.2), "unreported_containment": (0.1, 0.2)}
+
+
+def non_reported_bands() -> dict[str, tuple[float, float]]:
+    """Score bands just below the default thresholds, where missed pairs would hide."""
+    params = Scanner().get_params()
+    story, derived = params["same_story"] or 0.3, params["derived"]
+    return {
+        "unreported_cosine": (round(max(story - 0.1, 0.05), 3), story),
+        "unreported_containment": (round(derived / 2, 3), derived),
+    }
 
 
 # --------------------------------------------------------------------------- output
@@ -799,7 +808,7 @@ def reuters(data: Path, sample_size: int) -> Section:
         )
         sec.add("**Not reported, near the threshold** (share `same` = recall-loss estimate):", "")
         rows = []
-        for kind, (low, high) in NON_REPORTED_BANDS.items():
+        for kind, (low, high) in non_reported_bands().items():
             labels = [lab for k, _, lab in labelled if k == kind]
             same = sum(lab == "same" for lab in labels)
             lo, hi = wilson(same, len(labels))
@@ -830,6 +839,7 @@ def reuters_sample(articles: list[Article], result: ScanResult, size: int) -> tu
     rng = random.Random(SEED)
     sample: Sample = []
     band_sizes: dict[str, int] = {}
+    bands = non_reported_bands()
     for relation in RELATIONS[1:]:
         pool = sorted((p for p in result.pairs if p.relation == relation), key=lambda p: (p.a, p.b))
         sample.extend(("reported", p.a, p.b, relation, pair_score(p)) for p in rng.sample(pool, min(size, len(pool))))
@@ -840,17 +850,15 @@ def reuters_sample(articles: list[Article], result: ScanResult, size: int) -> tu
     vectorizer = StoryVectorizer()
     counts = vectorizer.counts(texts)
     vectors = vectorizer.fit(counts).transform(counts)
-    found, cosine = StoryNeighbours(
-        k=20, min_cosine=NON_REPORTED_BANDS["unreported_cosine"][0], window_days=None
-    ).pairs(vectors)
-    low, high = NON_REPORTED_BANDS["unreported_cosine"]
+    found, cosine = StoryNeighbours(k=20, min_cosine=bands["unreported_cosine"][0], window_days=None).pairs(vectors)
+    low, high = bands["unreported_cosine"]
     band = sorted(
         (ids[i], ids[j], float(c))
         for (i, j), c in zip(found, cosine, strict=True)
         if low <= c < high and pair_key(ids[i], ids[j]) not in reported
     )
     band_sizes["unreported_cosine"] = len(band)
-    band_sizes["unreported_cosine>=0.2 (window/top-k)"] = sum(
+    band_sizes[f"unreported_cosine>={high} (window/top-k)"] = sum(
         1 for (i, j), c in zip(found, cosine, strict=True) if c >= high and pair_key(ids[i], ids[j]) not in reported
     )
     sample.extend(("unreported_cosine", a, b, "", c) for a, b, c in rng.sample(band, min(size // 2, len(band))))
@@ -859,7 +867,7 @@ def reuters_sample(articles: list[Article], result: ScanResult, size: int) -> tu
     candidates = containment_candidates(matrix)
     overlaps = Overlaps.compute(sets, candidates)
     contain = np.maximum(overlaps.containment_a_in_b, overlaps.containment_b_in_a)
-    low, high = NON_REPORTED_BANDS["unreported_containment"]
+    low, high = bands["unreported_containment"]
     band = sorted(
         (ids[i], ids[j], float(c))
         for (i, j), c in zip(candidates, contain, strict=True)

@@ -147,6 +147,7 @@ def worker_synthetic(n: int, seed: int, words: int, profile: Path | None) -> dic
     record.update(_scan_record(seconds, result, n, megabytes))
     record["rss_before_scan_mb"] = round(before.get("rss_mb", float("nan")), 1)
     record["peak_rss_mb"] = round(_rss_mb()["peak_rss_mb"], 1)
+    record["scan_increment_mb"] = round(record["peak_rss_mb"] - record["rss_before_scan_mb"], 1)
     return record
 
 

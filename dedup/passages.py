@@ -19,14 +19,14 @@ the number of members supporting :math:`p`, ``match`` the best evidence seen.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Alignment", "PassageAligner", "PassageSet", "segment"]
+__all__ = ["Alignment", "ClusterPassages", "PassageAligner", "segment"]
 
 _LINE = re.compile(r"[^\n]+")
 # Words whose final dot ends no sentence: initials, "U.S.", titles.
@@ -66,22 +66,25 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 @dataclass
-class PassageSet:
-    """The passages of one article with what alignment needs.
+class ClusterPassages:
+    """The passages of one cluster's members, with what alignment needs.
 
-    ``shingles`` holds each passage's shingle hashes flattened, with
-    ``owner[i]`` the passage of ``shingles[i]``; ``vectors`` has one unit
-    TF-IDF row per passage; ``doc_shingles`` is the article's sorted shingle set.
+    Passages are numbered across the cluster, member by member; ``member[i]``
+    is the member of passage ``i``. ``shingles`` holds every passage's shingle
+    hashes flattened, ``owner[j]`` the passage of ``shingles[j]``; ``vectors``
+    has one unit TF-IDF row per passage; ``doc_shingles[m]`` is member ``m``'s
+    sorted shingle set.
     """
 
-    spans: list[tuple[int, int]]
+    member: np.ndarray
     shingles: np.ndarray
     owner: np.ndarray
     vectors: sp.csr_matrix
-    doc_shingles: np.ndarray
+    doc_shingles: list[np.ndarray]
 
-    def __len__(self) -> int:
-        return len(self.spans)
+    @property
+    def n_passages(self) -> int:
+        return len(self.member)
 
 
 @dataclass
@@ -104,11 +107,11 @@ class PassageAligner:
     min_cosine : float, default 0.2
         Passage cosine for rewritten support.
     min_terms : int, default 5
-        Distinct terms a passage needs before its cosine counts (the cosine of
-        a one-word line like "WORLD" says nothing).
+        Distinct weighted terms a passage needs before its cosine counts (the
+        cosine of a one-word line like "WORLD" says nothing).
     max_members : int, default 50
-        Other members each article is aligned against (spread over the
-        cluster), bounding the work on very large clusters.
+        Members every passage is compared with (spread over the cluster),
+        bounding the work on very large clusters.
     """
 
     def __init__(
@@ -119,37 +122,53 @@ class PassageAligner:
         self.min_terms = min_terms
         self.max_members = max_members
 
-    def align(self, members: Sequence[PassageSet]) -> list[Alignment]:
-        """The alignment of every member's passages against (at most ``max_members``) other members."""
-        vectors = _compact_columns(sp.vstack([m.vectors for m in members]).tocsr()) if members else None
-        starts = np.cumsum([0] + [len(m) for m in members])
-        out = []
-        for a, mine in enumerate(members):
-            support = np.zeros(len(mine), dtype=np.int64)
-            match = np.zeros(len(mine))
-            best_verbatim = np.zeros(len(mine))
-            others = _spread([b for b in range(len(members)) if b != a and len(members[b])], self.max_members)
-            if len(mine) == 0 or not others or vectors is None:
-                out.append(Alignment(support, match, best_verbatim > 0))
-                continue
-            mine_rows = vectors[starts[a] : starts[a + 1]]
-            long_enough = mine_rows.getnnz(axis=1) >= self.min_terms
-            other_rows = np.concatenate([np.arange(starts[b], starts[b + 1]) for b in others])
-            cosines = (mine_rows @ vectors[other_rows].T).toarray()
-            block_starts = np.cumsum([0] + [len(members[b]) for b in others[:-1]])
-            best_cosine = np.maximum.reduceat(cosines, block_starts, axis=1)
-            best_cosine[~long_enough] = 0.0
-            sizes = np.bincount(mine.owner, minlength=len(mine)).astype(float)
-            for column, b in enumerate(others):
-                hits = np.isin(mine.shingles, members[b].doc_shingles)
-                found = np.bincount(mine.owner[hits], minlength=len(mine))
-                verbatim = np.divide(found, sizes, out=np.zeros(len(mine)), where=sizes > 0)
-                rewritten = best_cosine[:, column]
-                support += (verbatim >= self.min_containment) | (rewritten >= self.min_cosine)
-                match = np.maximum(match, np.maximum(verbatim, rewritten))
-                best_verbatim = np.maximum(best_verbatim, verbatim)
-            out.append(Alignment(support, match, best_verbatim >= self.min_containment))
-        return out
+    def align(self, cluster: ClusterPassages) -> list[Alignment]:
+        """One :class:`Alignment` per member, in member order."""
+        n_members = len(cluster.doc_shingles)
+        counts = np.bincount(cluster.member, minlength=n_members)
+        references = np.array(_spread([m for m in range(n_members) if counts[m]], self.max_members), dtype=np.int64)
+        if cluster.n_passages == 0 or len(references) == 0:
+            return [Alignment(np.zeros(c, np.int64), np.zeros(c), np.zeros(c, bool)) for c in counts]
+        verbatim = self._verbatim(cluster, references)
+        rewritten = self._rewritten(cluster, references)
+        others = cluster.member[:, None] != references[None, :]
+        supported = ((verbatim >= self.min_containment) | (rewritten >= self.min_cosine)) & others
+        support = supported.sum(axis=1)
+        match = np.where(others, np.maximum(verbatim, rewritten), 0.0).max(axis=1)
+        carried = ((verbatim >= self.min_containment) & others).any(axis=1)
+        bounds = np.concatenate(([0], np.cumsum(counts)))
+        return [
+            Alignment(support[lo:hi], match[lo:hi], carried[lo:hi])
+            for lo, hi in itertools.pairwise(bounds)
+        ]
+
+    @staticmethod
+    def _verbatim(cluster: ClusterPassages, references: np.ndarray) -> np.ndarray:
+        """Share of each passage's shingles found in each reference member: (passages, references)."""
+        sets = [cluster.doc_shingles[r] for r in references]
+        vocabulary, column = np.unique(np.concatenate(sets), return_inverse=True)
+        row = np.repeat(np.arange(len(sets)), [len(s) for s in sets])
+        present = sp.csr_matrix((np.ones(len(row), np.float32), (row, column.ravel())),
+                                shape=(len(sets), max(len(vocabulary), 1)))
+        position = np.minimum(np.searchsorted(vocabulary, cluster.shingles), max(len(vocabulary) - 1, 0))
+        known = vocabulary[position] == cluster.shingles if len(vocabulary) else np.zeros(0, bool)
+        passage_shingles = sp.csr_matrix(
+            (np.ones(int(known.sum()), np.float32), (cluster.owner[known], position[known])),
+            shape=(cluster.n_passages, present.shape[1]),
+        )
+        found = (passage_shingles @ present.T).toarray()
+        sizes = np.bincount(cluster.owner, minlength=cluster.n_passages).astype(float)
+        return np.divide(found, sizes[:, None], out=np.zeros_like(found, dtype=float), where=sizes[:, None] > 0)
+
+    def _rewritten(self, cluster: ClusterPassages, references: np.ndarray) -> np.ndarray:
+        """Best cosine of each passage with any passage of each reference member: (passages, references)."""
+        vectors = _compact_columns(cluster.vectors)
+        columns = np.concatenate([np.flatnonzero(cluster.member == r) for r in references])
+        cosines = (vectors @ vectors[columns].T).toarray()
+        blocks = np.concatenate(([0], np.cumsum([np.count_nonzero(cluster.member == r) for r in references])[:-1]))
+        best = np.maximum.reduceat(cosines, blocks, axis=1)
+        best[vectors.getnnz(axis=1) < self.min_terms] = 0.0
+        return best
 
 
 def _compact_columns(matrix: sp.csr_matrix) -> sp.csr_matrix:

@@ -26,7 +26,7 @@ from .candidates import BandedLSH
 from .cluster import GuardedClustering
 from .normalize import normalize, token_text
 from .origin import OriginClues, cluster_origin, pair_source, wire_credit
-from .passages import PassageAligner, PassageSet, segment
+from .passages import ClusterPassages, PassageAligner, segment
 from .result import ArticleResult, ClusterResult, PairResult, Passage, ScanResult
 from .sections import label_passages, mark_added, merge_sections
 from .shingle import ShingleHasher
@@ -65,8 +65,9 @@ def fingerprint(
     """Everything the scan needs from a batch of article texts, computed once."""
     normalized = [normalize(t) for t in texts]
     keys = [hashlib.blake2b(n.encode("utf-8"), digest_size=16).digest() for n in normalized]
-    batch = hasher.transform_tokens([token_text(n) for n in normalized])
-    counts = [vectorizer.counts(texts)] if vectorizer is not None and len(texts) else []
+    tokenized = [token_text(n) for n in normalized]
+    batch = hasher.transform_tokens(tokenized)
+    counts = [vectorizer.counts(tokenized, tokenized=True)] if vectorizer is not None and len(texts) else []
     return Fingerprints(keys, batch.sets(), [minhasher.transform(batch)], counts)
 
 
@@ -354,52 +355,54 @@ class Scanner:
             return [[] for _ in articles]
         spans = [segment(a.text, self.max_passage_chars) for a in articles]
         passages = [[Passage(a.text[s:e], s, e) for s, e in sp_] for a, sp_ in zip(articles, spans, strict=True)]
-        for plist in passages:
-            for passage, label in zip(plist, label_passages([p.text for p in plist]), strict=True):
-                passage.label = label
+        for index, plist in enumerate(passages):
+            if labels[index] >= 0:  # only cluster members can have added passages
+                for passage, label in zip(plist, label_passages([p.text for p in plist]), strict=True):
+                    passage.label = label
         recurring = _recurring_passages(articles, passages, labels)
         clusters: dict[int, list[int]] = defaultdict(list)
         for index, label in enumerate(labels):
             if label >= 0:
                 clusters[int(label)].append(index)
-        passage_sets = self._passage_sets(
-            [m for members in clusters.values() for m in members], passages, prints.shingle_sets, vectorizer
-        )
         aligner = PassageAligner(self.passage_containment, self.passage_cosine)
         verbatim: dict[int, list[bool]] = {}
-        for done, members in enumerate(clusters.values()):
-            alignments = aligner.align([passage_sets[m] for m in members])
-            for member, alignment in zip(members, alignments, strict=True):
+        groups = list(clusters.values())
+        for done, (members, cluster) in enumerate(
+            zip(groups, self._cluster_passages(groups, passages, prints.shingle_sets, vectorizer), strict=True)
+        ):
+            for member, alignment in zip(members, aligner.align(cluster), strict=True):
                 for passage, s, m in zip(passages[member], alignment.support, alignment.match, strict=True):
                     passage.support, passage.match = int(s), float(m)
                 verbatim[member] = alignment.verbatim.tolist()
-            report("passages", done + 1, len(clusters))
+            report("passages", done + 1, len(groups))
         for index, plist in enumerate(passages):
             mark_added(plist, labels[index] >= 0, recurring[index], verbatim.get(index))
         return passages
 
-    def _passage_sets(
+    def _cluster_passages(
         self,
-        indices: list[int],
+        groups: list[list[int]],
         passages: list[list[Passage]],
         doc_shingles: list[np.ndarray],
         vectorizer: StoryVectorizer | None,
-    ) -> dict[int, PassageSet]:
-        """What alignment needs for the passages of many articles, computed in one batch."""
-        texts = [p.text for i in indices for p in passages[i]]
+    ) -> list[ClusterPassages]:
+        """What alignment needs for every cluster, hashed and vectorised in one batch."""
+        texts = [p.text for members in groups for m in members for p in passages[m]]
         batch = self._hasher.transform(texts)
         if vectorizer is not None and texts:
             vectors = vectorizer.transform(vectorizer.counts(texts))
         else:
             vectors = sp.csr_matrix((len(texts), 1), dtype=np.float32)
-        out = {}
+        out = []
         first = 0
-        for index in indices:
-            last = first + len(passages[index])
+        for members in groups:
+            sizes = [len(passages[m]) for m in members]
+            last = first + sum(sizes)
             lo, hi = batch.offsets[first], batch.offsets[last]
             owner = np.repeat(np.arange(last - first), np.diff(batch.offsets[first : last + 1]))
-            spans = [(p.start, p.end) for p in passages[index]]
-            out[index] = PassageSet(spans, batch.hashes[lo:hi], owner, vectors[first:last], doc_shingles[index])
+            member = np.repeat(np.arange(len(members)), sizes)
+            out.append(ClusterPassages(member, batch.hashes[lo:hi], owner, vectors[first:last],
+                                       [doc_shingles[m] for m in members]))
             first = last
         return out
 
@@ -525,10 +528,12 @@ def _recurring_passages(
     """Passages that recur in one outlet's articles of different stories (boilerplate).
 
     With the outlet unknown, a passage must recur in three different stories.
+    Keys are case- and space-folded passage texts (Python's own string hash
+    suffices: they live only as long as the scan).
     """
-    keys = [[(a.outlet, hashlib.blake2b(normalize(p.text).encode(), digest_size=12).digest()) for p in plist]
+    keys = [[(a.outlet, " ".join(p.text.casefold().split())) for p in plist]
             for a, plist in zip(articles, passages, strict=True)]
-    stories: dict[tuple[str | None, bytes], set[int]] = defaultdict(set)
+    stories: dict[tuple[str | None, str], set[int]] = defaultdict(set)
     for index, article_keys in enumerate(keys):
         story = int(labels[index]) if labels[index] >= 0 else -1 - index
         for key in article_keys:

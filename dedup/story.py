@@ -41,8 +41,12 @@ from .normalize import normalize, token_text
 __all__ = ["StoryNeighbours", "StoryVectorizer", "row_cosines"]
 
 
+def _content_words(tokenized: str) -> list[str]:
+    return [t for t in tokenized.split(" ") if t and t not in ENGLISH_STOP_WORDS]
+
+
 def _analyze(text: str) -> list[str]:
-    return [t for t in token_text(normalize(text)).split(" ") if t and t not in ENGLISH_STOP_WORDS]
+    return _content_words(token_text(normalize(text)))
 
 
 class StoryVectorizer:
@@ -65,16 +69,26 @@ class StoryVectorizer:
         self.max_df = max_df
         self.max_df_floor = max_df_floor
         self.full_idf_docs = full_idf_docs
-        self._hasher = HashingVectorizer(
-            n_features=n_features, analyzer=_analyze, alternate_sign=False, norm=None, dtype=np.float32
-        )
+        self._hashers = {
+            tokenized: HashingVectorizer(
+                n_features=n_features,
+                analyzer=_content_words if tokenized else _analyze,
+                alternate_sign=False,
+                norm=None,
+                dtype=np.float32,
+            )
+            for tokenized in (False, True)
+        }
         self.n_docs_ = 0
         self.document_frequency_ = np.zeros(n_features, dtype=np.int64)
         self.idf_ = self._idf()
 
-    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Raw term counts, one row per text (per-article work, no corpus state)."""
-        return self._hasher.transform(texts).tocsr()
+    def counts(self, texts: Sequence[str], *, tokenized: bool = False) -> sp.csr_matrix:
+        """Raw term counts, one row per text (per-article work, no corpus state).
+
+        ``tokenized=True`` takes texts already in :func:`~dedup.normalize.token_text` form.
+        """
+        return self._hashers[tokenized].transform(texts).tocsr()
 
     def partial_fit(self, counts: sp.csr_matrix) -> StoryVectorizer:
         """Add the document frequencies of more articles."""

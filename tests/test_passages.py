@@ -2,7 +2,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.passages import PassageAligner, PassageSet, segment
+from dedup.passages import ClusterPassages, PassageAligner, segment
 from dedup.shingle import ShingleHasher
 from dedup.story import StoryVectorizer
 
@@ -37,27 +37,36 @@ def test_offsets_always_point_at_the_passage(text, max_chars):
     _check_offsets(text, segment(text, max_chars))
 
 
-def _passage_set(text, vectorizer):
-    spans = segment(text)
-    texts = [text[s:e] for s, e in spans]
-    batch = ShingleHasher(3).transform(texts)
-    owner = np.repeat(np.arange(len(texts)), np.diff(batch.offsets))
-    doc = ShingleHasher(3).transform([text]).sets()[0]
-    return PassageSet(spans, batch.hashes, owner, vectorizer.transform(vectorizer.counts(texts)), doc)
+def _cluster(texts, vectorizer):
+    spans = [segment(t) for t in texts]
+    pieces = [t[s:e] for t, sp_ in zip(texts, spans, strict=True) for s, e in sp_]
+    batch = ShingleHasher(3).transform(pieces)
+    owner = np.repeat(np.arange(len(pieces)), np.diff(batch.offsets))
+    member = np.repeat(np.arange(len(texts)), [len(s) for s in spans])
+    docs = ShingleHasher(3).transform(texts).sets()
+    return ClusterPassages(member, batch.hashes, owner, vectorizer.transform(vectorizer.counts(pieces)), docs)
 
 
 def test_alignment_counts_verbatim_and_rewritten_support():
     added = "A completely different paragraph about gardening tulips, compost and spring rain in the valley."
-    rewrite = ("Dockworkers at the harbour walked out on Monday, halting the terminals, "
-               "the union said in a statement about wages.")
-    copy_a = WIRE + "\n\n" + added
-    copy_b = WIRE
-    copy_c = rewrite
+    rewrite = ("Havenmark dockworkers walked out on Monday, halting every container terminal, "
+               "the Havenmark union said in a statement about wages and automation.")
+    texts = [WIRE + "\n\n" + added, WIRE, rewrite]
     vectorizer = StoryVectorizer()
-    vectorizer.fit(vectorizer.counts([copy_a, copy_b, copy_c]))
-    sets = [_passage_set(t, vectorizer) for t in (copy_a, copy_b, copy_c)]
-    alignment = PassageAligner().align(sets)
+    vectorizer.fit(vectorizer.counts(texts))
+    alignment = PassageAligner().align(_cluster(texts, vectorizer))
     support_a = alignment[0].support
     assert support_a[-1] == 0  # the added paragraph: nobody carries it
     assert (support_a[:-1] >= 1).all()  # the wire paragraphs: carried verbatim by b
     assert alignment[0].verbatim[:-1].all() and not alignment[0].verbatim[-1]
+    # the rewrite is carried by the wire's first paragraph in other words, not verbatim
+    assert alignment[2].support[0] >= 1 and not alignment[2].verbatim[0]
+
+
+def test_alignment_with_more_members_than_the_reference_limit():
+    texts = [WIRE] * 5 + [WIRE + "\n\nAn extra line that nobody else has at all, about tulips."]
+    vectorizer = StoryVectorizer()
+    vectorizer.fit(vectorizer.counts(texts))
+    alignment = PassageAligner(max_members=3).align(_cluster(texts, vectorizer))
+    assert len(alignment) == 6
+    assert alignment[-1].support[-1] == 0 and (alignment[-1].support[:-1] >= 2).all()
