@@ -56,6 +56,9 @@ _ATTRIBUTION = re.compile(
     r"|^\s*\((?:AFP|AP|Reuters|dpa|PA|ANSA|EFE|Xinhua|Bloomberg)(?:[;,/ ]+\w+){0,4}\)\s*$",
     re.IGNORECASE,
 )
+# Substrings every match of the pattern contains: a cheap test before the regex.
+_ATTRIBUTION_HINTS = ("source", "report", "writ", "edit", "compiled", "contribut", "(")
+_CAPTION_HINTS = ("photo", "image", "picture", "caption", "getty", "shutterstock", "/", "epa")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _BYLINE = re.compile(
     r"^\s*(?:by|written by|words by)\s+[\w .,'&-]{2,60}$"  # by time news
@@ -96,8 +99,9 @@ def label_passage(text: str, *, generic_turn: bool = False) -> str | None:
         return "boilerplate"
     if words <= 12 and (_EMAIL.search(stripped) or _BYLINE.match(stripped)):
         return "byline"
-    if words <= 60 and _ATTRIBUTION.search(stripped):
+    lowered = stripped.lower()
+    if words <= 60 and any(k in lowered for k in _ATTRIBUTION_HINTS) and _ATTRIBUTION.search(stripped):
         return "attribution"
-    if words <= 80 and _CAPTION.search(stripped):
+    if words <= 80 and any(k in lowered for k in _CAPTION_HINTS) and _CAPTION.search(stripped):
         return "caption"
     return None

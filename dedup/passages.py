@@ -145,6 +145,17 @@ class PassageAligner:
     @staticmethod
     def _verbatim(cluster: ClusterPassages, references: np.ndarray) -> np.ndarray:
         """Share of each passage's shingles found in each reference member: (passages, references)."""
+        sizes = np.bincount(cluster.owner, minlength=cluster.n_passages).astype(float)
+        if len(references) <= 8:  # small clusters, the common case: a lookup per member is cheapest
+            found = np.stack(
+                [
+                    np.bincount(cluster.owner[np.isin(cluster.shingles, cluster.doc_shingles[r])],
+                                minlength=cluster.n_passages)
+                    for r in references
+                ],
+                axis=1,
+            ).astype(float)
+            return np.divide(found, sizes[:, None], out=np.zeros_like(found), where=sizes[:, None] > 0)
         sets = [cluster.doc_shingles[r] for r in references]
         vocabulary, column = np.unique(np.concatenate(sets), return_inverse=True)
         row = np.repeat(np.arange(len(sets)), [len(s) for s in sets])
@@ -157,7 +168,6 @@ class PassageAligner:
             shape=(cluster.n_passages, present.shape[1]),
         )
         found = (passage_shingles @ present.T).toarray()
-        sizes = np.bincount(cluster.owner, minlength=cluster.n_passages).astype(float)
         return np.divide(found, sizes[:, None], out=np.zeros_like(found, dtype=float), where=sizes[:, None] > 0)
 
     def _rewritten(self, cluster: ClusterPassages, references: np.ndarray) -> np.ndarray:

@@ -387,12 +387,12 @@ class Scanner:
         vectorizer: StoryVectorizer | None,
     ) -> list[ClusterPassages]:
         """What alignment needs for every cluster, hashed and vectorised in one batch."""
-        texts = [p.text for members in groups for m in members for p in passages[m]]
-        batch = self._hasher.transform(texts)
-        if vectorizer is not None and texts:
-            vectors = vectorizer.transform(vectorizer.counts(texts))
+        tokenized = [token_text(normalize(p.text)) for members in groups for m in members for p in passages[m]]
+        batch = self._hasher.transform_tokens(tokenized)
+        if vectorizer is not None and tokenized:
+            vectors = vectorizer.transform(vectorizer.counts(tokenized, tokenized=True))
         else:
-            vectors = sp.csr_matrix((len(texts), 1), dtype=np.float32)
+            vectors = sp.csr_matrix((len(tokenized), 1), dtype=np.float32)
         out = []
         first = 0
         for members in groups:
@@ -528,11 +528,10 @@ def _recurring_passages(
     """Passages that recur in one outlet's articles of different stories (boilerplate).
 
     With the outlet unknown, a passage must recur in three different stories.
-    Keys are case- and space-folded passage texts (Python's own string hash
-    suffices: they live only as long as the scan).
+    Keys are the passage texts themselves (Python's own string hash suffices:
+    they live only as long as the scan).
     """
-    keys = [[(a.outlet, " ".join(p.text.casefold().split())) for p in plist]
-            for a, plist in zip(articles, passages, strict=True)]
+    keys = [[(a.outlet, p.text) for p in plist] for a, plist in zip(articles, passages, strict=True)]
     stories: dict[tuple[str | None, str], set[int]] = defaultdict(set)
     for index, article_keys in enumerate(keys):
         story = int(labels[index]) if labels[index] >= 0 else -1 - index

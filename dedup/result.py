@@ -14,7 +14,7 @@ RELATIONS = ("exact", "near_duplicate", "derived", "same_story")
 LABELS = ("interview", "boilerplate", "attribution", "byline", "caption")
 
 
-@dataclass
+@dataclass(slots=True)
 class Passage:
     """A paragraph (or sentence of a long one): ``text == article.text[start:end]``.
 
