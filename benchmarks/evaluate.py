@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import json
 import os
 import platform
@@ -796,6 +797,7 @@ def reuters(data: Path, sample_size: int) -> Section:
         for kind, a, b, relation, _ in sample
         if old.get(pair_key(a, b)) in ("same", "different")
     ]
+    by_id = {a.id: a for a in articles}
     if labelled:
         sec.add(
             "**Precision per reported relation** (label `same` = same story, an update of it, or a copy; "
@@ -820,9 +822,22 @@ def reuters(data: Path, sample_size: int) -> Section:
                     same,
                     f"{same / len(labels):.2f} [{lo:.2f}, {hi:.2f}]" if labels else "—",
                     band_sizes.get(kind),
+                    round(same / len(labels) * band_sizes.get(kind, 0)) if labels else "—",
                 ]
             )
-        sec.table(["kind", "band", "labelled", "same", "share same", "pairs in band"], rows)
+        sec.table(["kind", "band", "labelled", "same", "share same", "pairs in band", "≈ missed pairs"], rows)
+        reported = [
+            (relation, by_id[a], by_id[b], score, old[pair_key(a, b)])
+            for kind, a, b, relation, score in sample
+            if kind == "reported" and old.get(pair_key(a, b)) in ("same", "different")
+        ]
+        sec.add("**Precision of reported pairs by publication gap, by length of the shorter text, and by score**:", "")
+        sec.table(
+            ["relation", "split", "bucket", "labelled", "same", "precision"],
+            breakdown(reported, "gap", publication_gap)
+            + breakdown(reported, "shorter text", shorter_words)
+            + breakdown(reported, "score", score_bin),
+        )
         sec.data["labelled"] = Counter(f"{k}/{r}/{lab}" for k, r, lab in labelled)
     else:
         sec.add("No labels yet: fill the `label` column with `same` or `different` and run again.", "")
@@ -831,6 +846,40 @@ def reuters(data: Path, sample_size: int) -> Section:
 
 
 Sample = list[tuple[str, str, str, str, float]]
+Labelled = tuple[str, Article, Article, float, str]
+
+
+def publication_gap(a: Article, b: Article, score: float) -> str:
+    if a.published is None or b.published is None:
+        return "unknown"
+    days = abs((a.published - b.published).total_seconds()) / 86400
+    return "<= 1 day" if days <= 1 else "1-7 days" if days <= 7 else "> 7 days"
+
+
+def shorter_words(a: Article, b: Article, score: float) -> str:
+    words = min(len(a.text.split()), len(b.text.split()))
+    return "< 50 words" if words < 50 else "50-149 words" if words < 150 else ">= 150 words"
+
+
+def score_bin(a: Article, b: Article, score: float) -> str:
+    edges = [0.0, 0.3, 0.4, 0.5, 0.7, 0.9, 1.01]
+    for low, high in itertools.pairwise(edges):
+        if score < high:
+            return f"[{low}, {min(high, 1.0)}{']' if high > 1 else ')'}"
+    return "other"
+
+
+def breakdown(
+    rows: Sequence[Labelled], split: str, bucket: Callable[[Article, Article, float], str]
+) -> list[list[Any]]:
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for relation, a, b, score, label in rows:
+        groups[(relation, bucket(a, b, score))].append(label)
+    out = []
+    for (relation, name), labels in sorted(groups.items(), key=lambda kv: (RELATIONS.index(kv[0][0]), kv[0][1])):
+        same = sum(label == "same" for label in labels)
+        out.append([relation, split, name, len(labels), same, f"{same / len(labels):.2f}"])
+    return out
 
 
 def reuters_sample(articles: list[Article], result: ScanResult, size: int) -> tuple[Sample, dict[str, int]]:

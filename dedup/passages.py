@@ -28,7 +28,8 @@ import scipy.sparse as sp
 
 __all__ = ["Alignment", "ClusterPassages", "PassageAligner", "segment"]
 
-_LINE = re.compile(r"[^\n]+")
+# A line's content without its leading and trailing white space.
+_LINE = re.compile(r"[^\S\n]*(\S(?:[^\n]*\S)?)")
 # Words whose final dot ends no sentence: initials, "U.S.", titles.
 _ABBREVIATION = re.compile(
     r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,}|\b(?:Dr|Mr|Mrs|Ms|Prof|St|Sen|Rep|Gen|Col|Lt|Sgt|Gov|Jr|Sr|No|vs|etc|Inc|Ltd|Co)\.)"
@@ -41,9 +42,7 @@ def segment(text: str, max_chars: int = 600) -> list[tuple[int, int]]:
     """Passage spans ``(start, end)`` of a text, in order, white space trimmed."""
     spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
-        start, end = _trim(text, line.start(), line.end())
-        if end <= start:
-            continue
+        start, end = line.span(1)
         if end - start <= max_chars:
             spans.append((start, end))
             continue
@@ -172,19 +171,16 @@ class PassageAligner:
 
     def _rewritten(self, cluster: ClusterPassages, references: np.ndarray) -> np.ndarray:
         """Best cosine of each passage with any passage of each reference member: (passages, references)."""
-        vectors = _compact_columns(cluster.vectors)
-        columns = np.concatenate([np.flatnonzero(cluster.member == r) for r in references])
-        cosines = (vectors @ vectors[columns].T).toarray()
+        vectors = cluster.vectors
+        if len(references) == len(np.unique(cluster.member)):
+            cosines = (vectors @ vectors.T).toarray()  # every member is a reference: one product
+        else:
+            columns = np.concatenate([np.flatnonzero(cluster.member == r) for r in references])
+            cosines = (vectors @ vectors[columns].T).toarray()
         blocks = np.concatenate(([0], np.cumsum([np.count_nonzero(cluster.member == r) for r in references])[:-1]))
         best = np.maximum.reduceat(cosines, blocks, axis=1)
         best[vectors.getnnz(axis=1) < self.min_terms] = 0.0
         return best
-
-
-def _compact_columns(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """The same rows over only the columns in use (hashed feature spaces are huge and sparse)."""
-    used, remapped = np.unique(matrix.indices, return_inverse=True)
-    return sp.csr_matrix((matrix.data, remapped.ravel(), matrix.indptr), shape=(matrix.shape[0], max(len(used), 1)))
 
 
 def _spread(items: list[int], limit: int) -> list[int]:

@@ -390,7 +390,7 @@ class Scanner:
         tokenized = [token_text(normalize(p.text)) for members in groups for m in members for p in passages[m]]
         batch = self._hasher.transform_tokens(tokenized)
         if vectorizer is not None and tokenized:
-            vectors = vectorizer.transform(vectorizer.counts(tokenized, tokenized=True))
+            vectors = _compact_columns(vectorizer.transform(vectorizer.counts(tokenized, tokenized=True)))
         else:
             vectors = sp.csr_matrix((len(tokenized), 1), dtype=np.float32)
         out = []
@@ -524,20 +524,30 @@ def _concat(first: Overlaps, second: Overlaps) -> Overlaps:
 
 def _recurring_passages(
     articles: list[Article], passages: list[list[Passage]], labels: np.ndarray
-) -> list[list[bool]]:
+) -> list[np.ndarray]:
     """Passages that recur in one outlet's articles of different stories (boilerplate).
 
     With the outlet unknown, a passage must recur in three different stories.
-    Keys are the passage texts themselves (Python's own string hash suffices:
-    they live only as long as the scan).
+    Keys are hashes of (outlet, passage text): they live only as long as the scan.
     """
-    keys = [[(a.outlet, p.text) for p in plist] for a, plist in zip(articles, passages, strict=True)]
-    stories: dict[tuple[str | None, str], set[int]] = defaultdict(set)
-    for index, article_keys in enumerate(keys):
-        story = int(labels[index]) if labels[index] >= 0 else -1 - index
-        for key in article_keys:
-            stories[key].add(story)
-    return [[len(stories[key]) >= (2 if key[0] else 3) for key in article_keys] for article_keys in keys]
+    keys = np.fromiter(
+        (hash((a.outlet, p.text)) for a, plist in zip(articles, passages, strict=True) for p in plist), dtype=np.int64
+    )
+    counts = np.array([len(plist) for plist in passages], dtype=np.int64)
+    story = np.repeat(np.where(labels >= 0, labels, -1 - np.arange(len(labels))), counts)
+    outlet_known = np.repeat(np.array([a.outlet is not None for a in articles], dtype=bool), counts)
+    distinct = np.unique(np.stack([keys, story], axis=1), axis=0)
+    unique_keys, stories = np.unique(distinct[:, 0], return_counts=True)
+    per_passage = stories[np.searchsorted(unique_keys, keys)] if len(keys) else np.zeros(0, np.int64)
+    recurring = per_passage >= np.where(outlet_known, 2, 3)
+    return np.split(recurring, np.cumsum(counts)[:-1])
+
+
+def _compact_columns(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """The same rows over only the columns in use: products with the transpose of
+    a hashed feature space (2^20 columns) would allocate for every column."""
+    used, remapped = np.unique(matrix.indices, return_inverse=True)
+    return sp.csr_matrix((matrix.data, remapped.ravel(), matrix.indptr), shape=(matrix.shape[0], max(len(used), 1)))
 
 
 def _source_id(ids: list[str], i: int, j: int, source: int | None) -> str | None:

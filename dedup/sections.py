@@ -45,8 +45,8 @@ def label_passages(texts: Sequence[str]) -> list[str | None]:
 def mark_added(
     passages: list[Passage],
     in_cluster: bool,
-    recurring: Sequence[bool] | None = None,
-    verbatim: Sequence[bool] | None = None,
+    recurring: Sequence[bool] | np.ndarray | None = None,
+    verbatim: Sequence[bool] | np.ndarray | None = None,
 ) -> None:
     """Set ``added`` and ``score`` of each passage (in place) from support, match and label.
 

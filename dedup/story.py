@@ -157,26 +157,42 @@ class StoryNeighbours:
         """Pairs ``(i, j)``, ``i < j``, and their cosine, for cosine >= ``min_cosine``.
 
         ``times`` holds publication times as float days (NaN when unknown).
+        Rows are taken in time order, so each chunk of dated rows is multiplied
+        only with the articles inside its window (and the undated ones).
         """
         n_docs = vectors.shape[0]
         if n_docs < 2:
             return np.empty((0, 2), dtype=np.int64), np.empty(0)
-        transposed = vectors.T.tocsr()
+        windowed = times is not None and self.window_days is not None and bool(np.isfinite(times).any())
+        order = np.argsort(times, kind="stable") if windowed and times is not None else np.arange(n_docs)
+        when = times[order] if windowed and times is not None else np.full(n_docs, np.nan)
+        n_dated = int(np.isfinite(when).sum())
+        ordered = vectors[order]
         chunk = max(16, min(self.chunk_rows, 4_000_000 // n_docs))
         top = min(self.k, n_docs - 1)
         found_pairs, found_scores = [], []
         for start in range(0, n_docs, chunk):
             rows = np.arange(start, min(start + chunk, n_docs))
-            scores = (vectors[rows] @ transposed).toarray()
-            scores[np.arange(len(rows)), rows] = -1.0
-            if times is not None and self.window_days is not None:
-                gap = np.abs(times[rows, None] - times[None, :])
+            columns = self._columns(rows, when, n_dated, n_docs)
+            scores = (ordered[rows] @ ordered[columns].T).toarray()
+            scores[rows[:, None] == columns[None, :]] = -1.0
+            if windowed and self.window_days is not None:
+                gap = np.abs(when[rows, None] - when[None, columns])
                 scores[gap > self.window_days] = -1.0  # NaN compares False: unknown times stay
-            best = np.argpartition(-scores, top - 1, axis=1)[:, :top]
+            width = min(top, len(columns))
+            best = np.argpartition(-scores, width - 1, axis=1)[:, :width]
             best_scores = np.take_along_axis(scores, best, axis=1).ravel()
             keep = best_scores >= self.min_cosine
-            found_pairs.append(np.stack([np.repeat(rows, top)[keep], best.ravel()[keep]], axis=1))
+            found_pairs.append(np.stack([order[np.repeat(rows, width)[keep]], order[columns[best.ravel()[keep]]]], 1))
             found_scores.append(best_scores[keep])
         pairs = np.sort(np.concatenate(found_pairs), axis=1)
         pairs, first = np.unique(pairs, axis=0, return_index=True)
         return pairs, np.concatenate(found_scores)[first]
+
+    def _columns(self, rows: np.ndarray, when: np.ndarray, n_dated: int, n_docs: int) -> np.ndarray:
+        """Positions (in time order) a chunk of rows is compared with."""
+        if self.window_days is None or rows[-1] >= n_dated:
+            return np.arange(n_docs)
+        lo = int(np.searchsorted(when[:n_dated], when[rows[0]] - self.window_days, side="left"))
+        hi = int(np.searchsorted(when[:n_dated], when[rows[-1]] + self.window_days, side="right"))
+        return np.concatenate([np.arange(lo, hi), np.arange(n_dated, n_docs)])
