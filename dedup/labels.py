@@ -90,11 +90,13 @@ def label_passage(text: str, *, generic_turn: bool = False) -> str | None:
     (used once the surrounding passages already look like an interview).
     """
     stripped = text.strip()
-    words = len(stripped.split())
     if is_speaker_turn(stripped) or is_interview_heading(stripped):
         return "interview"
     if generic_turn and _GENERIC_SPEAKER.match(stripped):
         return "interview"
+    if len(stripped) > 1000:  # longer than any caption or credit line
+        return None
+    words = len(stripped.split())
     if words <= 30 and _BOILERPLATE.match(stripped):
         return "boilerplate"
     if words <= 12 and (_EMAIL.search(stripped) or _BYLINE.match(stripped)):

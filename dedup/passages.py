@@ -35,25 +35,76 @@ _ABBREVIATION = re.compile(
     r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,}|\b(?:Dr|Mr|Mrs|Ms|Prof|St|Sen|Rep|Gen|Col|Lt|Sgt|Gov|Jr|Sr|No|vs|etc|Inc|Ltd|Co)\.)"
     r"[\"'\u201d\u2019)\]]*$"
 )
+_TERMINAL = frozenset(".!?:;\"'\u201d\u2019)\u2026")
 _SENTENCE_END = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
 
 
 def segment(text: str, max_chars: int = 600) -> list[tuple[int, int]]:
-    """Passage spans ``(start, end)`` of a text, in order, white space trimmed."""
+    """Passage spans ``(start, end)`` of a text, in order, white space trimmed.
+
+    Paragraphs are lines. Inside a hard-wrapped block (lines of a fixed width
+    that mostly stop mid-sentence, as in old wire feeds) a paragraph runs on
+    until a line ends a sentence. Paragraphs longer than ``max_chars`` are cut
+    into sentences.
+    """
     spans: list[tuple[int, int]] = []
-    for line in _LINE.finditer(text):
-        start, end = line.span(1)
-        if end - start <= max_chars:
-            spans.append((start, end))
-            continue
-        cut = start
-        for boundary in _SENTENCE_END.finditer(text, start, end):
-            if _ABBREVIATION.search(text, max(start, boundary.start() - 8), boundary.start()):
-                continue
-            spans.append(_trim(text, cut, boundary.start()))
-            cut = boundary.end()
-        spans.append(_trim(text, cut, end))
+    for block in _blocks(text):
+        for start, end in _paragraphs(text, block):
+            if end - start <= max_chars:
+                spans.append((start, end))
+            else:
+                spans.extend(_sentences(text, start, end))
     return [s for s in spans if s[1] > s[0]]
+
+
+def _blocks(text: str) -> list[list[tuple[int, int]]]:
+    """Lines (trimmed spans) grouped into blocks separated by blank lines."""
+    blocks: list[list[tuple[int, int]]] = []
+    previous_end = -1
+    for line in _LINE.finditer(text):
+        span = line.span(1)
+        if previous_end < 0 or text.count("\n", previous_end, span[0]) >= 2:
+            blocks.append([])
+        blocks[-1].append(span)
+        previous_end = span[1]
+    return blocks
+
+
+def _paragraphs(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    if not _hard_wrapped(text, lines):
+        return lines
+    paragraphs = []
+    start: int | None = None
+    for line_start, line_end in lines:
+        if start is None:
+            start = line_start
+        if text[line_end - 1] in _TERMINAL:
+            paragraphs.append((start, line_end))
+            start = None
+    if start is not None:
+        paragraphs.append((start, lines[-1][1]))
+    return paragraphs
+
+
+def _hard_wrapped(text: str, lines: list[tuple[int, int]]) -> bool:
+    """At least three lines of 40-100 characters, most of them ending mid-sentence."""
+    if len(lines) < 3:
+        return False
+    lengths = [end - start for start, end in lines[:-1]]
+    open_ended = sum(text[end - 1] not in _TERMINAL for _, end in lines[:-1])
+    return open_ended >= 0.6 * len(lengths) and 40 <= sorted(lengths)[len(lengths) // 2] <= 100
+
+
+def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans = []
+    cut = start
+    for boundary in _SENTENCE_END.finditer(text, start, end):
+        if _ABBREVIATION.search(text, max(start, boundary.start() - 8), boundary.start()):
+            continue
+        spans.append(_trim(text, cut, boundary.start()))
+        cut = boundary.end()
+    spans.append(_trim(text, cut, end))
+    return spans
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -70,3 +70,24 @@ def test_alignment_with_more_members_than_the_reference_limit():
     alignment = PassageAligner(max_members=3).align(_cluster(texts, vectorizer))
     assert len(alignment) == 6
     assert alignment[-1].support[-1] == 0 and (alignment[-1].support[:-1] >= 2).all()
+
+
+def test_hard_wrapped_text_keeps_its_paragraphs_whole():
+    text = (
+        "Showers continued throughout the week in\n"
+        "the Bahia cocoa zone, alleviating the drought since early\n"
+        "January and improving prospects for the coming temporao,\n"
+        "Comissaria Smith said in its weekly review.\n"
+        "    The dry period means the temporao will be late this\n"
+        "year, and arrivals for the week were 155,221 bags of\n"
+        "60 kilos, traders said.\n"
+    )
+    pieces = [text[s:e] for s, e in segment(text)]
+    assert len(pieces) == 2
+    assert pieces[0].startswith("Showers") and pieces[0].endswith("weekly review.")
+    assert pieces[1].startswith("The dry period") and pieces[1].endswith("traders said.")
+
+
+def test_one_line_paragraphs_and_headings_are_not_taken_for_wrapping():
+    text = "A headline without a stop\nFirst paragraph ends here.\nSecond one too.\nInterview with Dr. X\nQ: Why?\n"
+    assert len(segment(text)) == 5
