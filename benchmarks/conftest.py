@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,6 +101,21 @@ def dataset(request: pytest.FixtureRequest) -> Corpus:
 @pytest.fixture(scope="session")
 def slow_rounds() -> int:
     return SLOW_ROUNDS
+
+
+def pytest_benchmark_update_machine_info(config: Any, machine_info: dict[str, Any]) -> None:
+    """Record which dedup code was timed (the package may be edited while benchmarks run)."""
+    import hashlib
+
+    import dedup
+
+    package = Path(dedup.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    machine_info["dedup"] = {"path": str(package), "sources_sha256": digest.hexdigest()[:16]}
+    if hasattr(os, "getloadavg"):
+        machine_info["loadavg_at_start"] = [round(v, 2) for v in os.getloadavg()]
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -448,13 +448,15 @@ def bbc(data: Path) -> Section:
         "",
     )
 
-    rng = random.Random(SEED)
-    rows = []
-    for relation in RELATIONS[1:]:
-        pool = sorted((p for p in other if p.relation == relation), key=lambda p: (p.a, p.b))
-        rows.extend(rng.sample(pool, min(30, len(pool))))
     out = LABELS / "bbc_links_sample.csv"
     old = read_labels(out)
+    keep = {k for k, v in old.items() if v}
+    rng = random.Random(SEED)
+    index = pair_index(result)
+    rows: list[PairResult] = []
+    for relation in RELATIONS[1:]:
+        pool = [(p.a, p.b, relation, pair_score(p)) for p in other if p.relation == relation]
+        rows.extend(index[pair_key(a, b)] for a, b, _, _ in draw(pool, 30, keep, rng))
     LABELS.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)
@@ -463,13 +465,16 @@ def bbc(data: Path) -> Section:
             writer.writerow(
                 [p.a, p.b, p.relation, f"{pair_score(p):.3f}", title[p.a], title[p.b], old.get(pair_key(p.a, p.b), "")]
             )
+        for a, b in sorted(keep - {pair_key(p.a, p.b) for p in rows}):  # labels are never thrown away
+            writer.writerow([a, b, "unsampled", "", "", title.get(a, ""), title.get(b, ""), old[(a, b)]])
     print(f"\nBBC sample for a human judge ({len(rows)} links -> {out.relative_to(REPO)}):")
     for p in rows:
         print(f"  {p.relation:14s} {pair_score(p):.2f}  {p.a:16s} {title[p.a][:45]:45s} | {p.b:16s} {title[p.b][:45]}")
     print()
     labelled = [(r, old[pair_key(p.a, p.b)]) for p in rows for r in [p.relation] if old.get(pair_key(p.a, p.b))]
     sec.add(
-        f"Sample of {len(rows)} non-exact links (up to 30 per relation, seed {SEED}) written to "
+        f"Sample of {len(rows)} non-exact links (up to 30 per relation, seed {SEED}; labelled pairs stay in) "
+        f"written to "
         f"`benchmarks/labels/bbc_links_sample.csv` for a human judge; labelled so far: {len(labelled)}.",
         "",
     )
@@ -770,26 +775,37 @@ def reuters(data: Path, sample_size: int) -> Section:
     if largest is not None:
         sec.add(
             f"Largest full-scan cluster {largest.id}: {len(largest.members)} members, relations "
-            f"{largest.relations}; first headlines: " + "; ".join(title[m] for m in largest.members[:8]) + ".",
+            f"{largest.relations}; first ids: {', '.join(largest.members[:10])}.",
             "",
         )
+        print("  its first headlines (console only): " + "; ".join(title[m] for m in largest.members[:8]))
 
-    sample, band_sizes = reuters_sample(articles, full, sample_size)
-    sec.data["band_sizes"] = band_sizes
     out = LABELS / "reuters_sample.csv"
     old = read_labels(out)
+    keep = {k for k, v in old.items() if v}
+    sample, band_sizes = reuters_sample(articles, full, sample_size, keep)
+    sec.data["band_sizes"] = band_sizes
+    in_sample = {pair_key(a, b) for _, a, b, _, _ in sample}
+    current = pair_index(full)
     LABELS.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)
         writer.writerow(["a", "b", "kind", "relation", "score", "title_a", "title_b", "label"])
         for kind, a, b, relation, score in sample:
             writer.writerow([a, b, kind, relation, f"{score:.3f}", title[a], title[b], old.get(pair_key(a, b), "")])
-    lost = [k for k, v in old.items() if v and k not in {pair_key(a, b) for _, a, b, _, _ in sample}]
+        # Labels of pairs that no longer qualify are kept (kind "unsampled", today's relation), never thrown away.
+        for a, b in sorted(keep - in_sample):
+            pair = current.get((a, b))
+            relation, score = (pair.relation, pair_score(pair)) if pair else ("", 0.0)
+            writer.writerow(
+                [a, b, "unsampled", relation, f"{score:.3f}", title.get(a, ""), title.get(b, ""), old[(a, b)]]
+            )
     counts = Counter(kind if kind != "reported" else relation for kind, _, _, relation, _ in sample)
+    fresh = sum(pair_key(a, b) not in keep for _, a, b, _, _ in sample)
     sec.add(
-        f"Labelled sample (seed {SEED}) written to `benchmarks/labels/reuters_sample.csv`: {dict(counts)}"
-        + (f"; {len(lost)} earlier labels no longer in the sample" if lost else "")
-        + ".",
+        f"Labelled sample (seed {SEED}; a labelled pair stays in while it still qualifies, the rest is drawn at "
+        f"random) written to `benchmarks/labels/reuters_sample.csv`: {dict(counts)}; {fresh} pairs not labelled yet; "
+        f"{len(keep - in_sample)} labelled pairs no longer qualify (kept as `unsampled`).",
         "",
     )
     labelled = [
@@ -882,16 +898,31 @@ def breakdown(
     return out
 
 
-def reuters_sample(articles: list[Article], result: ScanResult, size: int) -> tuple[Sample, dict[str, int]]:
+Candidate = tuple[str, str, str, float]  # a, b, relation ("" when not reported), score
+
+
+def draw(pool: Sequence[Candidate], size: int, keep: set[tuple[str, str]], rng: random.Random) -> list[Candidate]:
+    """``size`` pairs of ``pool``: the already-labelled ones first (labels are sticky while a pair still
+    qualifies), then a seeded random draw from the rest. Order-independent in ``a``/``b``."""
+    ordered = sorted(pool, key=lambda c: pair_key(c[0], c[1]))
+    kept = [c for c in ordered if pair_key(c[0], c[1]) in keep][:size]
+    rest = [c for c in ordered if pair_key(c[0], c[1]) not in keep]
+    return kept + rng.sample(rest, min(size - len(kept), len(rest)))
+
+
+def reuters_sample(
+    articles: list[Article], result: ScanResult, size: int, keep: set[tuple[str, str]]
+) -> tuple[Sample, dict[str, int]]:
     """(kind, a, b, relation, score): ``size`` reported pairs per non-exact relation and ``size`` unreported
-    pairs near the thresholds (half by cosine, half by containment); and how many unreported pairs each band has."""
+    pairs near the thresholds (half by cosine, half by containment); and how many unreported pairs each band has.
+    Pairs in ``keep`` (labelled earlier) stay in the sample while they still qualify."""
     rng = random.Random(SEED)
     sample: Sample = []
     band_sizes: dict[str, int] = {}
     bands = non_reported_bands()
     for relation in RELATIONS[1:]:
-        pool = sorted((p for p in result.pairs if p.relation == relation), key=lambda p: (p.a, p.b))
-        sample.extend(("reported", p.a, p.b, relation, pair_score(p)) for p in rng.sample(pool, min(size, len(pool))))
+        pool = [(p.a, p.b, relation, pair_score(p)) for p in result.pairs if p.relation == relation]
+        sample.extend(("reported", a, b, r, score) for a, b, r, score in draw(pool, size, keep, rng))
     reported = {pair_key(p.a, p.b) for p in result.pairs}
     ids = [a.id for a in articles]
     texts = [a.text for a in articles]
@@ -901,33 +932,31 @@ def reuters_sample(articles: list[Article], result: ScanResult, size: int) -> tu
     vectors = vectorizer.fit(counts).transform(counts)
     found, cosine = StoryNeighbours(k=20, min_cosine=bands["unreported_cosine"][0], window_days=None).pairs(vectors)
     low, high = bands["unreported_cosine"]
-    band = sorted(
-        (ids[i], ids[j], float(c))
+    pool = [
+        (ids[i], ids[j], "", float(c))
         for (i, j), c in zip(found, cosine, strict=True)
         if low <= c < high and pair_key(ids[i], ids[j]) not in reported
-    )
-    band_sizes["unreported_cosine"] = len(band)
+    ]
+    band_sizes["unreported_cosine"] = len(pool)
     band_sizes[f"unreported_cosine>={high} (window/top-k)"] = sum(
         1 for (i, j), c in zip(found, cosine, strict=True) if c >= high and pair_key(ids[i], ids[j]) not in reported
     )
-    sample.extend(("unreported_cosine", a, b, "", c) for a, b, c in rng.sample(band, min(size // 2, len(band))))
+    sample.extend(("unreported_cosine", a, b, r, c) for a, b, r, c in draw(pool, size // 2, keep, rng))
 
     sets, matrix = shingle_matrix(texts)
     candidates = containment_candidates(matrix)
     overlaps = Overlaps.compute(sets, candidates)
     contain = np.maximum(overlaps.containment_a_in_b, overlaps.containment_b_in_a)
     low, high = bands["unreported_containment"]
-    band = sorted(
-        (ids[i], ids[j], float(c))
+    taken = {pair_key(a, b) for _, a, b, _, _ in sample}
+    pool = [
+        (ids[i], ids[j], "", float(c))
         for (i, j), c in zip(candidates, contain, strict=True)
         if low <= c < high and pair_key(ids[i], ids[j]) not in reported
-    )
-    band_sizes["unreported_containment"] = len(band)
-    taken = {pair_key(a, b) for _, a, b, _, _ in sample}
-    band = [x for x in band if pair_key(x[0], x[1]) not in taken]
-    sample.extend(
-        ("unreported_containment", a, b, "", c) for a, b, c in rng.sample(band, min(size - size // 2, len(band)))
-    )
+    ]
+    band_sizes["unreported_containment"] = len(pool)
+    pool = [c for c in pool if pair_key(c[0], c[1]) not in taken]
+    sample.extend(("unreported_containment", a, b, r, c) for a, b, r, c in draw(pool, size - size // 2, keep, rng))
     return sample, band_sizes
 
 

@@ -68,7 +68,7 @@ def _dedup_source() -> dict[str, Any]:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
-    return {"commit": commit or None, "sources_sha256": digest.hexdigest()[:16]}
+    return {"path": str(package), "commit": commit or None, "sources_sha256": digest.hexdigest()[:16]}
 
 
 def _rss_mb() -> dict[str, float]:
@@ -83,38 +83,55 @@ def _rss_mb() -> dict[str, float]:
     return out
 
 
+def _peak_so_far_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 class _Progress:
-    """Scanner progress callback: a line on stderr when the stage changes, or every 10 s."""
+    """Scanner progress callback: a line on stderr when the stage changes, or every 10 s.
+
+    ``memory`` records, at each stage change, the peak RSS so far (MB) under the name of
+    the stage that just ended, so the stage that set the peak is the first whose value is the maximum.
+    """
 
     def __init__(self) -> None:
         self.start = time.perf_counter()
         self.stage = ""
         self.last = 0.0
+        self.memory: dict[str, float] = {}
+
+    def finish(self) -> None:
+        if self.stage:
+            self.memory[self.stage] = round(_peak_so_far_mb(), 1)
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
         now = time.perf_counter()
+        if stage != self.stage:
+            self.finish()
         if stage != self.stage or now - self.last > 10.0:
             self.stage, self.last = stage, now
             of = f"/{total}" if total is not None else ""
             print(f"progress {now - self.start:8.1f}s {stage} {done}{of}", file=sys.stderr, flush=True)
 
 
-def _timed_scan(articles: list[Any], scanner: Any, profile: Path | None) -> tuple[float, Any]:
+def _timed_scan(articles: list[Any], scanner: Any, profile: Path | None) -> tuple[float, Any, dict[str, float]]:
     profiler = None
     if profile is not None:
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.01)
         profiler.start()
+    progress = _Progress()
     start = time.perf_counter()
-    result = scanner.scan(articles, progress=_Progress())
+    result = scanner.scan(articles, progress=progress)
     seconds = time.perf_counter() - start
+    progress.finish()
     if profiler is not None and profile is not None:
         profiler.stop()
         profile.parent.mkdir(parents=True, exist_ok=True)
         profiler.write_html(str(profile))
         profile.with_suffix(".txt").write_text(profiler.output_text(unicode=False, color=False))
-    return seconds, result
+    return seconds, result, progress.memory
 
 
 def _scan_record(seconds: float, result: Any, n: int, megabytes: float) -> dict[str, Any]:
@@ -142,12 +159,13 @@ def worker_synthetic(n: int, seed: int, words: int, profile: Path | None) -> dic
     megabytes = text_megabytes([a.text for a in articles])
     before = _rss_mb()
     print(f"progress generated {n} articles ({megabytes:.1f} MB) in {generate:.1f}s", file=sys.stderr, flush=True)
-    seconds, result = _timed_scan(articles, Scanner(), profile)
+    seconds, result, memory = _timed_scan(articles, Scanner(), profile)
     record = {"n": n, "megabytes": round(megabytes, 3), "generate_s": round(generate, 2), "dedup": _dedup_source()}
     record.update(_scan_record(seconds, result, n, megabytes))
     record["rss_before_scan_mb"] = round(before.get("rss_mb", float("nan")), 1)
     record["peak_rss_mb"] = round(_rss_mb()["peak_rss_mb"], 1)
     record["scan_increment_mb"] = round(record["peak_rss_mb"] - record["rss_before_scan_mb"], 1)
+    record["peak_rss_mb_after_stage"] = memory
     return record
 
 
@@ -195,8 +213,9 @@ def worker_reuters(path: Path, mode: str, profile: Path | None) -> dict[str, Any
             "no_passages": Scanner(passages=False),
             "full": Scanner(),
         }[mode]
-        seconds, result = _timed_scan(articles, scanner, profile)
+        seconds, result, memory = _timed_scan(articles, scanner, profile)
         record.update(_scan_record(seconds, result, len(articles), megabytes))
+        record["peak_rss_mb_after_stage"] = memory
     record["peak_rss_mb"] = round(_rss_mb()["peak_rss_mb"], 1)
     return record
 

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -35,8 +36,12 @@ class Format(str, Enum):
     csv = "csv"
 
 
-class Interrupted(Exception):
-    """Raised from SIGTERM so that the scan unwinds like Ctrl-C."""
+class Interrupted(BaseException):
+    """Raised from SIGTERM so that the scan unwinds like Ctrl-C.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: the loader tolerates any
+    ``Exception`` from its third-party parsers, and the signal may arrive inside one.
+    """
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -44,7 +49,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -76,6 +81,8 @@ def scan(
         raise _fail(f"path not found: {path} -- give a folder or a file of articles")
     if output is not None and output.is_dir():
         raise _fail(f"--output {output} is a folder; give a file path")
+    if output is not None and not output.absolute().parent.is_dir():
+        raise _fail(f"--output {output}: {output.parent} is not an existing folder; create it or write elsewhere")
     scanner = Scanner(
         shingle_size=shingle_size,
         num_perm=num_perm,
@@ -94,9 +101,12 @@ def scan(
         result = _run(scanner, path, max_bytes, quiet)
         content = {"json": to_json, "csv": to_csv}.get(format.value)
         if output is not None:
-            write_atomic(output, content(result) if content else _table_string(result))
+            try:
+                write_atomic(output, content(result) if content else _table_string(result))
+            except OSError as exc:
+                raise _fail(f"cannot write --output {output}: {exc.strerror or exc}") from None
             if not quiet:
-                err.print(f"wrote {output}")
+                err.print(f"wrote {escape(str(output))}")
         elif content is not None:
             sys.stdout.write(content(result))
         else:
@@ -118,7 +128,7 @@ def _run(scanner: Scanner, path: Path, max_bytes: int, quiet: bool) -> ScanResul
             if isinstance(item, Skipped):
                 skipped.append(item)
                 if not quiet:
-                    err.print(f"[yellow]skipped[/] {item}")
+                    err.print(f"[yellow]skipped[/] {escape(str(item))}")
             yield item
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -165,14 +175,15 @@ def compare(
     if pair is None:
         console.print("[bold]not linked[/]: no verbatim overlap or same-story similarity above the thresholds")
     else:
+        a, b, source = escape(pair.a), escape(pair.b), escape(pair.source or "unknown")
         console.print(
             f"[bold]{pair.relation}[/]  jaccard {pair.jaccard:.2f}  "
-            f"{pair.a} in {pair.b} {pair.containment_a_in_b:.2f}  {pair.b} in {pair.a} {pair.containment_b_in_a:.2f}"
-            f"  cosine {pair.cosine:.2f}  source {pair.source or 'unknown'}"
+            f"{a} in {b} {pair.containment_a_in_b:.2f}  {b} in {a} {pair.containment_b_in_a:.2f}"
+            f"  cosine {pair.cosine:.2f}  source {source}"
         )
     table = Table(show_lines=True, expand=True)
     for article in comparison.articles:
-        table.add_column(article.id, ratio=1, overflow="fold")
+        table.add_column(escape(article.id), ratio=1, overflow="fold")
     columns = []
     for article in comparison.articles:
         lines = []
@@ -181,7 +192,7 @@ def compare(
                 tag = f"[red]+ added {p.score:.2f}{' ' + p.label if p.label else ''}[/]"
             else:
                 tag = f"[green]= shared (match {p.match:.2f})[/]"
-            lines.append(f"{tag}\n{p.text}")
+            lines.append(f"{tag}\n{escape(p.text)}")
         columns.append("\n\n".join(lines))
     table.add_row(*columns)
     console.print(table)

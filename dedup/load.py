@@ -31,6 +31,7 @@ import errno
 import io
 import json
 import os
+import re
 import stat
 import warnings
 from collections import deque
@@ -72,6 +73,10 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _LINE_CHUNK = 1 << 20
+# How much more "chaos" (charset-normalizer's mess ratio) cp1252 may show than the best guess and still win.
+_WESTERN_MARGIN = 0.05
+# A UTF-16 surrogate on its own: JSON's "\\ud800" escape and a few codecs produce them; UTF-8 cannot encode them.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class LoadError(ValueError):
@@ -103,8 +108,10 @@ def _detect_encoding(data: bytes) -> str | None:
     """Guess the encoding of non-UTF-8 bytes with charset-normalizer.
 
     Windows-1252 (a superset of Latin-1 for printable text) wins whenever it
-    reads the bytes at least as cleanly as the best other guess: short Western
-    texts are otherwise often taken for Cyrillic or Central European code pages.
+    reads the bytes nearly as cleanly as the best other guess: short Western
+    texts are otherwise often taken for Cyrillic, Central European or DOS code
+    pages (a euro sign before a number, ``b"\\x8025"``, costs cp1252 a little
+    "chaos", which let cp775 win outright).
     """
     from charset_normalizer import from_bytes
 
@@ -115,7 +122,7 @@ def _detect_encoding(data: bytes) -> str | None:
         best = from_bytes(data).best()
     except Exception:  # a heuristic detector: any failure means "unknown encoding"
         return None
-    if western is not None and (best is None or western.chaos <= best.chaos):
+    if western is not None and (best is None or western.chaos <= best.chaos + _WESTERN_MARGIN):
         return "cp1252"
     return None if best is None else best.encoding
 
@@ -151,7 +158,12 @@ def decode_bytes(data: bytes) -> str:
     detected = _detect_encoding(data)
     if detected is None:
         raise LoadError("undecodable text (not UTF-8, and no other encoding fits)")
-    return data.decode(detected, errors="replace")
+    return _without_surrogates(data.decode(detected, errors="replace"))
+
+
+def _without_surrogates(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (same length, so offsets hold)."""
+    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
 
 
 def _os_reason(exc: OSError) -> str:
@@ -328,7 +340,13 @@ _Found = tuple[Article | Skipped, int | None]
 
 
 def _record_article(record: Any, default_id: str) -> Article:
-    """An article from a decoded JSON value; raises :class:`LoadError` naming the problem."""
+    """An article from a decoded JSON value; raises :class:`LoadError` naming the problem.
+
+    Lone surrogates (a ``"\\ud800"`` escape) in string fields become U+FFFD: they
+    would make the text, and the report, impossible to encode as UTF-8.
+    """
+    if isinstance(record, dict):
+        record = {k: _without_surrogates(v) if isinstance(v, str) else v for k, v in record.items()}
     try:
         article = Article.from_record(record, default_id=default_id)
     except (ValueError, TypeError) as exc:
