@@ -292,6 +292,26 @@ def _loadavg() -> list[float] | None:
     return [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
+def _fits(done: list[dict[str, Any]]) -> dict[str, Any]:
+    """Growth exponents and 1M extrapolations: whole scan, each stage, peak memory.
+
+    The whole-scan slope hides a stage that grows faster than the rest, so the sum of
+    the stages' own last-segment extrapolations is given too.
+    """
+    ns = [r["n"] for r in done]
+    stage_fits = {stage: _fit(ns, [max(r["stage_seconds"].get(stage, 0.0), 1e-4) for r in done]) for stage in STAGES}
+    fits: dict[str, Any] = {
+        "time_fit": _fit(ns, [r["seconds"] for r in done]),
+        "stage_fits": stage_fits,
+        "memory_fit": _fit(ns, [r["peak_rss_mb"] for r in done]),
+    }
+    if all(stage_fits.values()):
+        fits["at_1m_sum_of_stage_extrapolations_s"] = round(
+            sum(f["at_1m_last_segment"] for f in stage_fits.values() if f), 1
+        )
+    return fits
+
+
 def run_sizes(args: argparse.Namespace) -> dict[str, Any]:
     machine = _machine()
     runs = []
@@ -305,7 +325,6 @@ def run_sizes(args: argparse.Namespace) -> dict[str, Any]:
         runs.append(record)
         print(json.dumps(record), file=sys.stderr, flush=True)
     done = [r for r in runs if "seconds" in r]
-    ns = [r["n"] for r in done]
     summary = {
         "kind": "synthetic scale curve, Scanner() all tiers",
         "words": args.words,
@@ -313,9 +332,8 @@ def run_sizes(args: argparse.Namespace) -> dict[str, Any]:
         "copy_share": 0.10,
         "machine": machine,
         "runs": runs,
-        "time_fit": _fit(ns, [r["seconds"] for r in done]),
-        "memory_fit": _fit(ns, [r["peak_rss_mb"] for r in done]),
     }
+    summary.update(_fits(done))
     summary["machine"]["loadavg_at_end"] = _loadavg()
     if args.out:
         plot(summary, Path(args.out))
@@ -348,6 +366,16 @@ def plot(summary: dict[str, Any], out: Path) -> None:
             color="black",
             label=f"1M extrapolated ({fit['at_1m_last_segment'] / 3600:.1f} h)",
         )
+        by_stage = summary.get("at_1m_sum_of_stage_extrapolations_s")
+        if by_stage:
+            left.plot(
+                [1e6],
+                [by_stage],
+                "s",
+                mfc="none",
+                color="tab:red",
+                label=f"1M, sum of per-stage extrapolations ({by_stage / 3600:.1f} h)",
+            )
         left.set_title(f"time, growth exponent {fit['exponent']:.2f} (last segment {fit['exponent_last_segment']:.2f})")
     else:
         left.set_title("time")
@@ -445,6 +473,9 @@ def main(argv: list[str] | None = None) -> int:
         help="--reuters runs to do (default: all)",
     )
     parser.add_argument("--profile", metavar="DIR", help="write pyinstrument profiles of the scans here")
+    parser.add_argument(
+        "--replot", action="store_true", help="recompute the fits and redraw --out from an existing --json, no runs"
+    )
     parser.add_argument("--worker", nargs="?", const="", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
@@ -464,7 +495,14 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(record))
         return 0
 
-    summary = run_reuters(args) if args.reuters else run_sizes(args)
+    if args.replot:
+        if not args.json or not args.out:
+            parser.error("--replot needs --json (input and output) and --out")
+        summary = json.loads(Path(args.json).read_text(encoding="utf-8"))
+        summary.update(_fits([r for r in summary["runs"] if "seconds" in r]))
+        plot(summary, Path(args.out))
+    else:
+        summary = run_reuters(args) if args.reuters else run_sizes(args)
     text = json.dumps(summary, indent=2)
     if args.json:
         Path(args.json).write_text(text + "\n", encoding="utf-8")

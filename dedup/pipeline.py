@@ -32,7 +32,7 @@ from .sections import label_passages, mark_added, merge_sections
 from .shingle import ShingleHasher
 from .sign import MinHasher
 from .story import StoryNeighbours, StoryVectorizer, row_cosines
-from .verify import Overlaps, VerbatimVerifier
+from .verify import Overlaps, VerbatimVerifier, figure_set, figures_agree
 
 __all__ = ["Fingerprints", "Scanner", "fingerprint"]
 
@@ -45,12 +45,14 @@ class Fingerprints:
     """Per-article work for a batch: exact keys, shingle sets, signatures, term counts."""
 
     exact_keys: list[bytes] = field(default_factory=list)
+    figures: list[np.ndarray] = field(default_factory=list)
     shingle_sets: list[np.ndarray] = field(default_factory=list)
     signatures: list[np.ndarray] = field(default_factory=list)
     term_counts: list[sp.csr_matrix] = field(default_factory=list)
 
     def extend(self, other: Fingerprints) -> None:
         self.exact_keys.extend(other.exact_keys)
+        self.figures.extend(other.figures)
         self.shingle_sets.extend(other.shingle_sets)
         self.signatures.extend(other.signatures)
         self.term_counts.extend(other.term_counts)
@@ -68,7 +70,8 @@ def fingerprint(
     tokenized = [token_text(n) for n in normalized]
     batch = hasher.transform_tokens(tokenized)
     counts = [vectorizer.counts(tokenized, tokenized=True)] if vectorizer is not None and len(texts) else []
-    return Fingerprints(keys, batch.sets(), [minhasher.transform(batch)], counts)
+    figures = [figure_set(t) for t in tokenized]
+    return Fingerprints(keys, figures, batch.sets(), [minhasher.transform(batch)], counts)
 
 
 class Scanner:
@@ -182,13 +185,13 @@ class Scanner:
         n = len(articles)
 
         clock = time.perf_counter()
-        pairs, overlaps, relations = self._verbatim(articles, prints, report)
+        pairs, overlaps, relations, n_candidates = self._verbatim(articles, prints, report)
         timings["verbatim"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        vectorizer, vectors = self._vectors(prints, pairs)
+        vectorizer, vectors = self._vectors(prints, pairs[np.isin(relations, ["exact", "near_duplicate"])])
         if vectors is not None:
-            pairs, overlaps, relations = self._same_story(articles, vectors, pairs, overlaps, relations)
+            pairs, overlaps, relations = self._same_story(articles, prints, vectors, pairs, overlaps, relations)
         cosine = row_cosines(vectors, pairs) if vectors is not None else np.zeros(len(pairs))
         timings["same_story"] = time.perf_counter() - clock
 
@@ -221,6 +224,7 @@ class Scanner:
             articles, skipped, pairs, overlaps, relations, cosine, labels, sources, clues, passages
         )
         result.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
+        result.stats["lsh_candidates"] = n_candidates
         result.params = self.get_params()
         return result
 
@@ -259,7 +263,8 @@ class Scanner:
 
     def _verbatim(
         self, articles: list[Article], prints: Fingerprints, report: Progress
-    ) -> tuple[np.ndarray, Overlaps, np.ndarray]:
+    ) -> tuple[np.ndarray, Overlaps, np.ndarray, int]:
+        """LSH candidates and exact-duplicate groups, verified."""
         n = len(articles)
         report("candidates", 0, None)
         signatures = (
@@ -278,11 +283,23 @@ class Scanner:
             codes = np.union1d(codes, exact_codes)
         pairs = np.stack([codes // max(n, 1), codes % max(n, 1)], axis=1).astype(np.int64)
         report("verify", 0, len(pairs))
+        return (*self._verify(prints, pairs), len(pairs))
+
+    def _verify(self, prints: Fingerprints, pairs: np.ndarray) -> tuple[np.ndarray, Overlaps, np.ndarray]:
+        """Exact overlaps and verbatim relation of candidate pairs; pairs without one are dropped.
+
+        A pair sharing its wording but not its figures (the same template filled
+        in for another company or another day) is not a copy.
+        """
         overlaps = Overlaps.compute(prints.shingle_sets, pairs)
         exact = np.array([prints.exact_keys[i] == prints.exact_keys[j] for i, j in pairs], dtype=bool)
         relations = self._verifier.relations(overlaps, exact)
         weak = (overlaps.shared < self.min_shared) & ~exact
         relations[weak] = None
+        for k in np.flatnonzero((relations != None) & ~exact):  # noqa: E711 (object array)
+            i, j = pairs[k]
+            if not figures_agree(prints.figures[i], prints.figures[j]):
+                relations[k] = None
         keep = np.array([r is not None for r in relations], dtype=bool)
         return pairs[keep], _subset(overlaps, keep), relations[keep]
 
@@ -291,8 +308,8 @@ class Scanner:
     ) -> tuple[StoryVectorizer | None, sp.csr_matrix | None]:
         """The corpus-level TF-IDF weights, fitted on this scan, and the article vectors.
 
-        Document frequencies count each group of verbatim copies once: ten copies
-        of one wire story must not make that story's own words look common.
+        Document frequencies count each group of exact and near-duplicate copies
+        once: ten copies of one wire story must not make its own words look common.
         """
         if self.same_story is None or not prints.term_counts:
             return None, None
@@ -309,11 +326,15 @@ class Scanner:
     def _same_story(
         self,
         articles: list[Article],
+        prints: Fingerprints,
         vectors: sp.csr_matrix,
         pairs: np.ndarray,
         overlaps: Overlaps,
         relations: np.ndarray,
     ) -> tuple[np.ndarray, Overlaps, np.ndarray]:
+        """Nearest TF-IDF neighbours: verified verbatim first (they also catch copies
+        whose Jaccard is too low for LSH, like a short excerpt of a long text), the
+        rest ``same_story``."""
         assert self.same_story is not None
         times = np.array(
             [a.published.timestamp() / 86400.0 if a.published else np.nan for a in articles], dtype=float
@@ -324,16 +345,15 @@ class Scanner:
         found, _ = neighbours.pairs(vectors, times if np.isfinite(times).any() else None)
         n = len(articles)
         known = set((pairs[:, 0] * n + pairs[:, 1]).tolist())
-        fresh = np.array([(i * n + j) not in known for i, j in found], dtype=bool)
-        found = found[fresh] if len(found) else found.reshape(0, 2)
-        if len(found) == 0:
-            return pairs, overlaps, relations
-        zeros = np.zeros(len(found))
-        story = Overlaps(found, zeros, zeros, zeros, zeros)
+        found = found[np.array([(i * n + j) not in known for i, j in found], dtype=bool)] if len(found) else found
+        copies, copy_overlaps, copy_relations = self._verify(prints, found)
+        copied = set((copies[:, 0] * n + copies[:, 1]).tolist())
+        story = found[np.array([(i * n + j) not in copied for i, j in found], dtype=bool)] if len(found) else found
+        zeros = np.zeros(len(story))
         return (
-            np.concatenate([pairs, found]),
-            _concat(overlaps, story),
-            np.concatenate([relations, np.full(len(found), "same_story", dtype=object)]),
+            np.concatenate([pairs, copies, story]),
+            _concat(_concat(overlaps, copy_overlaps), Overlaps(story, zeros, zeros, zeros, zeros)),
+            np.concatenate([relations, copy_relations, np.full(len(story), "same_story", dtype=object)]),
         )
 
     def _cluster(

@@ -141,14 +141,23 @@ class StoryNeighbours:
     window_days : float or None, default 7
         Articles whose publication times are both known and further apart than
         this are never compared. ``None`` compares everything.
+    min_shared_terms : int, default 3
+        Weighted terms a pair must share: one rare word ("qtrly") shared by two
+        short notices is no story.
     chunk_rows : int, default 512
         Rows multiplied at once (fewer for large scans; bounds memory).
     """
 
     def __init__(
-        self, k: int = 10, min_cosine: float = 0.3, window_days: float | None = 7.0, chunk_rows: int = 512
+        self,
+        k: int = 10,
+        min_cosine: float = 0.3,
+        window_days: float | None = 7.0,
+        min_shared_terms: int = 3,
+        chunk_rows: int = 512,
     ) -> None:
         self.k = k
+        self.min_shared_terms = min_shared_terms
         self.min_cosine = min_cosine
         self.window_days = window_days
         self.chunk_rows = chunk_rows
@@ -187,7 +196,12 @@ class StoryNeighbours:
             found_scores.append(best_scores[keep])
         pairs = np.sort(np.concatenate(found_pairs), axis=1)
         pairs, first = np.unique(pairs, axis=0, return_index=True)
-        return pairs, np.concatenate(found_scores)[first]
+        scores = np.concatenate(found_scores)[first]
+        present = vectors.copy()
+        present.data[:] = 1.0
+        shared = np.asarray(present[pairs[:, 0]].multiply(present[pairs[:, 1]]).sum(axis=1)).ravel()
+        keep = shared >= self.min_shared_terms
+        return pairs[keep], scores[keep]
 
     def _columns(self, rows: np.ndarray, when: np.ndarray, n_dated: int, n_docs: int) -> np.ndarray:
         """Positions (in time order) a chunk of rows is compared with."""

@@ -19,12 +19,15 @@ Relations, strongest first:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Overlaps", "VerbatimVerifier", "intersection_size"]
+__all__ = ["Overlaps", "VerbatimVerifier", "figure_set", "figures_agree", "intersection_size"]
+
+_FIGURE = re.compile(r"\S*\d\S*")
 
 
 def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
@@ -36,6 +39,27 @@ def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
     idx = np.searchsorted(b, a)
     idx[idx == len(b)] = 0
     return int(np.count_nonzero(b[idx] == a))
+
+
+def figure_set(tokenized: str) -> np.ndarray:
+    """The distinct tokens holding a digit (figures, dates, amounts), hashed and sorted.
+
+    Hashes are Python's own: they only need to agree within one run.
+    """
+    return np.unique(np.array([hash(t) for t in _FIGURE.findall(tokenized)], dtype=np.int64))
+
+
+def figures_agree(a: np.ndarray, b: np.ndarray, min_figures: int = 3, min_share: float = 0.5) -> bool:
+    """Whether two texts that share wording also share their figures.
+
+    False when both carry at least ``min_figures`` figures and fewer than
+    ``min_share`` of the smaller set occur in the other: the same template
+    (a dividend notice, a money-market report) filled in with other numbers.
+    """
+    smaller = min(len(a), len(b))
+    if smaller < min_figures:
+        return True
+    return intersection_size(a, b) >= min_share * smaller
 
 
 @dataclass(frozen=True)
