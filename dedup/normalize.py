@@ -70,7 +70,9 @@ def normalize(text: str) -> str:
         for char, replacement in _FOLD:
             if char in folded:
                 folded = folded.replace(char, replacement)
-        folded = folded.casefold()
+        # Case folding can leave a letter and a combining mark that NFKC composes
+        # ("ß́" -> "ss" + U+0301): normalise again so normalize() is idempotent.
+        folded = unicodedata.normalize("NFKC", folded.casefold())
     return " ".join(folded.split())
 
 
