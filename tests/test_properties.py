@@ -105,7 +105,7 @@ def test_passage_spans_are_trimmed_ordered_and_disjoint(text: str, max_chars: in
         assert piece == piece.strip()
         previous_end = end
     # Nothing but white space is left out.
-    covered = set()
+    covered: set[int] = set()
     for start, end in spans:
         covered.update(range(start, end))
     assert all(text[i].isspace() for i in range(len(text)) if i not in covered)
@@ -135,7 +135,8 @@ def article_sets(draw: st.DrawFn) -> list[Article]:
     )
     articles: list[Article] = []
     for article_id in ids:
-        if articles and draw(st.booleans()):
+        copy: bool = draw(st.booleans())
+        if articles and copy:
             base = draw(st.sampled_from(articles)).text
             words = base.split(" ")
             for _ in range(draw(st.integers(min_value=0, max_value=5))):
