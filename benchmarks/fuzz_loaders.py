@@ -245,6 +245,14 @@ def make_case(rng: random.Random, folder: Path) -> list[str]:
     return described
 
 
+SCANNERS: list[Callable[[], Scanner]] = [
+    Scanner,
+    lambda: Scanner(same_story=None),
+    lambda: Scanner(passages=False),
+    lambda: Scanner(shingle_size=1, batch_size=3),
+]
+
+
 # --------------------------------------------------------------------------- checks
 
 
@@ -311,6 +319,26 @@ def run_case(scanner: Scanner, folder: Path, max_bytes: int) -> tuple[str | None
     return None, "", "", len(articles), len(skipped)
 
 
+def _build(case_seed: int, folder: Path) -> tuple[list[str], int, Scanner]:
+    """Write case ``case_seed`` into ``folder``: its files, --max-bytes and scanner settings."""
+    case_rng = random.Random(case_seed)
+    described = make_case(case_rng, folder)
+    max_bytes = case_rng.choice([200, 5_000, 1_000_000, 20_000_000])
+    return described, max_bytes, case_rng.choice(SCANNERS)()
+
+
+def replay(case_seed: int) -> int:
+    folder = Path(tempfile.mkdtemp(prefix=f"dedup-fuzz-case-{case_seed}-"))
+    described, max_bytes, scanner = _build(case_seed, folder)
+    print(f"case {case_seed} in {folder} (--max-bytes {max_bytes}, {scanner.get_params()}):", *described, sep="\n  ")
+    clock = time.monotonic()
+    kind, signature, detail, n_articles, n_skipped = run_case(scanner, folder, max_bytes)
+    print(f"{time.monotonic() - clock:.2f} s, {n_articles} articles, {n_skipped} skipped: {kind or 'ok'} {signature}")
+    if detail:
+        print(detail)
+    return 1 if kind else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=180.0, help="how long to fuzz (default 180)")
@@ -318,11 +346,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case-timeout", type=int, default=60, help="seconds before a case counts as a hang")
     parser.add_argument("--crash-dir", type=Path, default=None, help="where failing cases are copied")
     parser.add_argument("--json", type=Path, default=None, help="write the summary here too")
+    parser.add_argument("--replay", type=int, default=None, metavar="CASE_SEED",
+                        help="rebuild one case (its seed is printed with each failure), run it, keep its folder")
     args = parser.parse_args(argv)
+    if args.replay is not None:
+        return replay(args.replay)
     seed = args.seed if args.seed is not None else int(time.time())
     rng = random.Random(seed)
     crash_dir = args.crash_dir or Path(tempfile.gettempdir()) / f"dedup-fuzz-{seed}"
-    scanners = [Scanner(), Scanner(same_story=None), Scanner(passages=False), Scanner(shingle_size=1, batch_size=3)]
     use_alarm = hasattr(signal, "SIGALRM")
     if use_alarm:
         signal.signal(signal.SIGALRM, _on_alarm)
@@ -330,17 +361,14 @@ def main(argv: list[str] | None = None) -> int:
     counts: Counter[str] = Counter()
     failures: list[dict[str, Any]] = []
     seen: set[str] = set()
-    slowest = (0.0, "")
+    slowest: tuple[float, int, str] = (0.0, 0, "")
     started = time.monotonic()
     print(f"fuzzing for {args.seconds:.0f} s, seed {seed}", flush=True)
     while time.monotonic() - started < args.seconds:
         case_seed = rng.randrange(2**32)
-        case_rng = random.Random(case_seed)
         with tempfile.TemporaryDirectory(prefix="dedup-fuzz-") as tmp:
             folder = Path(tmp)
-            described = make_case(case_rng, folder)
-            max_bytes = case_rng.choice([200, 5_000, 1_000_000, 20_000_000])
-            scanner = case_rng.choice(scanners)
+            described, max_bytes, scanner = _build(case_seed, folder)
             clock = time.monotonic()
             if use_alarm:
                 signal.alarm(args.case_timeout)
@@ -355,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             counts["articles"] += n_articles
             counts["skipped"] += n_skipped
             if elapsed > slowest[0]:
-                slowest = (elapsed, "; ".join(described))
+                slowest = (elapsed, case_seed, "; ".join(described))
             if kind is None:
                 continue
             counts[kind] += 1
@@ -381,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         "invariant_failures": counts["invariant"],
         "distinct_failures": sorted(seen),
         "slowest_case_seconds": round(slowest[0], 2),
-        "slowest_case": slowest[1],
+        "slowest_case_seed": slowest[1],
+        "slowest_case": slowest[2],
         "failures": failures[:50],
     }
     print(json.dumps({k: v for k, v in summary.items() if k != "failures"}, indent=2, ensure_ascii=False))

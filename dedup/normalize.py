@@ -13,8 +13,9 @@ such text never collapses to a handful of giant "words".
 
 from __future__ import annotations
 
-import re
 import unicodedata
+
+import numpy as np
 
 __all__ = ["normalize", "token_text", "tokens"]
 
@@ -32,33 +33,44 @@ _FOLD = (
 _ASCII_SEPARATORS = bytes(b if chr(b).isalnum() or b >= 0x80 else 0x20 for b in range(256))
 
 
-def _separator_class() -> str:
-    """A regex class of the non-ASCII characters that separate tokens: Unicode
-    punctuation, symbols, separators and controls (letters, digits and combining
-    marks stay inside tokens, so Devanagari or Arabic words keep their marks)."""
-    ranges: list[list[int]] = []
-    for code in range(0x80, 0x10000):
-        if unicodedata.category(chr(code))[0] in "PSZC" and not 0xD800 <= code < 0xE000:
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1][1] = code
-            else:
-                ranges.append([code, code])
-    ranges.append([0x1F000, 0x1FAFF])  # emoji and pictographs
-    return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges) + "]+"
-
-
-_NON_ASCII_SEPARATOR = re.compile(_separator_class())
+_TOKEN, _SEPARATOR, _UNSPACED = 0, 1, 2
 # Scripts written without spaces between words: one token per character.
-_UNSPACED = re.compile(
-    "(["
-    "\u0e00-\u0e7f"  # Thai
-    "\u0e80-\u0eff"  # Lao
-    "\u1000-\u109f"  # Myanmar
-    "\u1780-\u17ff"  # Khmer
-    "\u3040-\u30ff"  # Hiragana, Katakana
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
-    "])"
+_UNSPACED_RANGES = (
+    (0x0E00, 0x0E7F),  # Thai
+    (0x0E80, 0x0EFF),  # Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
 )
+
+
+def _character_kinds() -> np.ndarray:
+    """Kind of every BMP character: token character, separator (Unicode punctuation,
+    symbols, separators and controls; letters, digits and combining marks stay in
+    tokens, so Devanagari or Arabic words keep their marks), or unspaced script."""
+    kinds = np.array(
+        [_SEPARATOR if unicodedata.category(chr(c))[0] in "PSZC" else _TOKEN for c in range(0x10000)], dtype=np.uint8
+    )
+    for low, high in _UNSPACED_RANGES:
+        kinds[low : high + 1] = _UNSPACED
+    kinds[[ord(c) for c in "0123456789"]] = _TOKEN
+    return kinds
+
+
+_KINDS = _character_kinds()
+
+
+def _astral_kinds(codes: np.ndarray) -> np.ndarray:
+    """Kinds beyond the BMP: emoji and pictographs separate, CJK extensions are unspaced."""
+    kinds = np.full(len(codes), _TOKEN, dtype=np.uint8)
+    kinds[(codes >= 0x1F000) & (codes <= 0x1FAFF)] = _SEPARATOR
+    kinds[(codes >= 0x20000) & (codes <= 0x3FFFF)] = _UNSPACED
+    return kinds
+
+
 def normalize(text: str) -> str:
     """NFKC, quotes and dashes folded, case folded, white space collapsed."""
     if not isinstance(text, str):
@@ -70,9 +82,11 @@ def normalize(text: str) -> str:
         for char, replacement in _FOLD:
             if char in folded:
                 folded = folded.replace(char, replacement)
+        folded = folded.casefold()
         # Case folding can leave a letter and a combining mark that NFKC composes
         # ("ß́" -> "ss" + U+0301): normalise again so normalize() is idempotent.
-        folded = unicodedata.normalize("NFKC", folded.casefold())
+        if not unicodedata.is_normalized("NFKC", folded):
+            folded = unicodedata.normalize("NFKC", folded)
     return " ".join(folded.split())
 
 
@@ -80,15 +94,31 @@ def token_text(normalized: str) -> str:
     """Tokens of already-normalised text joined by single spaces.
 
     Letters, digits and combining marks form tokens; punctuation, symbols and
-    white space separate them.
-    Characters of unspaced scripts are tokens on their own.
+    white space separate them. Characters of unspaced scripts are tokens on
+    their own. Non-ASCII text is classified character by character in numpy
+    (one table lookup per character), not by regular expressions.
     """
-    if not normalized.isascii():
-        normalized = _NON_ASCII_SEPARATOR.sub(" ", normalized)
-        if _UNSPACED.search(normalized):
-            normalized = _UNSPACED.sub(r" \1 ", normalized)
-    ascii_split = normalized.encode("utf-8").translate(_ASCII_SEPARATORS).decode("utf-8")
-    return " ".join(ascii_split.split())
+    if normalized.isascii():
+        return " ".join(normalized.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii").split())
+    codes = np.frombuffer(normalized.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if codes.max() < 0x10000:
+        kinds = _KINDS[codes]
+    else:
+        bmp = codes < 0x10000
+        kinds = np.empty(len(codes), dtype=np.uint8)
+        kinds[bmp] = _KINDS[codes[bmp]]
+        kinds[~bmp] = _astral_kinds(codes[~bmp])
+    codes = codes.copy()
+    codes[kinds == _SEPARATOR] = 0x20
+    unspaced = kinds == _UNSPACED
+    if unspaced.any():  # each such character becomes " c "
+        width = np.where(unspaced, 3, 1)
+        spread = np.repeat(codes, width)
+        first = np.cumsum(width) - width
+        spread[first[unspaced]] = 0x20
+        spread[first[unspaced] + 2] = 0x20
+        codes = spread
+    return " ".join(codes.astype("<u4").tobytes().decode("utf-32-le").split())
 
 
 def tokens(text: str) -> list[str]:
