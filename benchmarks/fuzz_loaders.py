@@ -54,11 +54,59 @@ _WORD_TEXT = (
     "Zürich São Paulo Москва 東京 กรุงเทพ القاهرة Δελφοί 😀 Mr. U.S. Dr. 3.5% 1,200 $4bn"
 )
 WORDS = _WORD_TEXT.split()
-ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "cp1252", "latin-1", "cp1251",
-             "cp1250", "iso-8859-7", "shift_jis", "gb18030", "koi8-r", "mac-roman", "utf-7"]
-NASTY = [b"\x00", b'"', b"{", b"}", b"[", b"]", b"\\", b"\n", b"\r", b"\r\n", b"<", b">", b"</", b"&", b"&#",
-         b"&#xD800;", b"&#0;", b"&#x110000;", b"\xff", b"\xfe", b"\xef\xbb\xbf", b"\xc3", b"\x80", b"\x93",
-         b"\\ud800", b"\\u0000", b"<![CDATA[", b"<!--", b"-->", b"<?xml", b"<!DOCTYPE", b"\t", b" " * 50]
+ENCODINGS = [
+    "utf-8",
+    "utf-8-sig",
+    "utf-16",
+    "utf-16-le",
+    "utf-16-be",
+    "utf-32",
+    "cp1252",
+    "latin-1",
+    "cp1251",
+    "cp1250",
+    "iso-8859-7",
+    "shift_jis",
+    "gb18030",
+    "koi8-r",
+    "mac-roman",
+    "utf-7",
+]
+NASTY = [
+    b"\x00",
+    b'"',
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\\",
+    b"\n",
+    b"\r",
+    b"\r\n",
+    b"<",
+    b">",
+    b"</",
+    b"&",
+    b"&#",
+    b"&#xD800;",
+    b"&#0;",
+    b"&#x110000;",
+    b"\xff",
+    b"\xfe",
+    b"\xef\xbb\xbf",
+    b"\xc3",
+    b"\x80",
+    b"\x93",
+    b"\\ud800",
+    b"\\u0000",
+    b"<![CDATA[",
+    b"<!--",
+    b"-->",
+    b"<?xml",
+    b"<!DOCTYPE",
+    b"\t",
+    b" " * 50,
+]
 
 
 # --------------------------------------------------------------------------- generators
@@ -103,8 +151,18 @@ def record(rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.5:
         key = rng.choice(["published", "date"])
         out[key] = rng.choice(
-            ["2025-03-03", "2025-03-03T10:00:00Z", "2025-03-03T10:00:00+05:30", "26-FEB-1987 15:01:01.79",
-             "yesterday", "", "9999-99-99", 20250303, None, "2025-03-03T25:00:00"]
+            [
+                "2025-03-03",
+                "2025-03-03T10:00:00Z",
+                "2025-03-03T10:00:00+05:30",
+                "26-FEB-1987 15:01:01.79",
+                "yesterday",
+                "",
+                "9999-99-99",
+                20250303,
+                None,
+                "2025-03-03T25:00:00",
+            ]
         )
     if rng.random() < 0.15:
         field = rng.choice(["id", "text", "title", "outlet", "url", "published"])
@@ -137,8 +195,9 @@ def gen_jsonl(rng: random.Random) -> bytes:
             lines.append(json.dumps({"id": "huge", "text": words(rng, 20) * rng.randint(100, 3000)}).encode())
     data = rng.choice([b"\n", b"\r\n"]).join(lines)
     if rng.random() < 0.2:
-        data = data.decode("utf-8", "surrogatepass").encode(rng.choice(["utf-16", "utf-32", "utf-8-sig", "cp1252"]),
-                                                          "replace")
+        data = data.decode("utf-8", "surrogatepass").encode(
+            rng.choice(["utf-16", "utf-32", "utf-8-sig", "cp1252"]), "replace"
+        )
     return data
 
 
@@ -149,9 +208,15 @@ def gen_html(rng: random.Random) -> bytes:
         tag = rng.choice(["div", "span", "section", "b", "table"])
         body = f"<{tag}>" * depth + body + f"</{tag}>" * (depth if rng.random() < 0.5 else 0)
     extras = [
-        "<nav><a href='/'>Home</a></nav>", "<script>var x = '</p>';</script>", "<!-- comment -->",
-        "<style>p{}</style>", "&amp; &nbsp; &#8220;&#8221; &#xD800; &#0; &bogus;", "<![CDATA[ x ]]>",
-        "<footer>Copyright</footer>", "<meta charset='windows-1252'>", "<title>T&eacute;st</title>",
+        "<nav><a href='/'>Home</a></nav>",
+        "<script>var x = '</p>';</script>",
+        "<!-- comment -->",
+        "<style>p{}</style>",
+        "&amp; &nbsp; &#8220;&#8221; &#xD800; &#0; &bogus;",
+        "<![CDATA[ x ]]>",
+        "<footer>Copyright</footer>",
+        "<meta charset='windows-1252'>",
+        "<title>T&eacute;st</title>",
     ]
     page = f"<html><head>{rng.choice(extras)}</head><body>{rng.choice(extras)}<article>{body}</article></body></html>"
     return encode(rng, page) if rng.random() < 0.3 else page.encode()
@@ -173,11 +238,16 @@ def gen_random(rng: random.Random) -> bytes:
     n = rng.choice([0, 1, 2, 16, 256, 4096, 50_000])
     if rng.random() < 0.5:
         return rng.randbytes(n)
-    return bytes(rng.choice(b"\x00\x80\xff{}[]<>\"\n abc\xe9\x93") for _ in range(n))
+    return bytes(rng.choice(b'\x00\x80\xff{}[]<>"\n abc\xe9\x93') for _ in range(n))
 
 
 GENERATORS: dict[str, Callable[[random.Random], bytes]] = {
-    ".json": gen_json, ".jsonl": gen_jsonl, ".html": gen_html, ".htm": gen_html, ".txt": gen_text, ".md": gen_text,
+    ".json": gen_json,
+    ".jsonl": gen_jsonl,
+    ".html": gen_html,
+    ".htm": gen_html,
+    ".txt": gen_text,
+    ".md": gen_text,
 }
 
 
@@ -346,8 +416,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case-timeout", type=int, default=60, help="seconds before a case counts as a hang")
     parser.add_argument("--crash-dir", type=Path, default=None, help="where failing cases are copied")
     parser.add_argument("--json", type=Path, default=None, help="write the summary here too")
-    parser.add_argument("--replay", type=int, default=None, metavar="CASE_SEED",
-                        help="rebuild one case (its seed is printed with each failure), run it, keep its folder")
+    parser.add_argument(
+        "--replay",
+        type=int,
+        default=None,
+        metavar="CASE_SEED",
+        help="rebuild one case (its seed is printed with each failure), run it, keep its folder",
+    )
     args = parser.parse_args(argv)
     if args.replay is not None:
         return replay(args.replay)
@@ -390,12 +465,25 @@ def main(argv: list[str] | None = None) -> int:
             target = crash_dir / f"case-{case_seed}"
             if signature not in seen:
                 seen.add(signature)
-                shutil.copytree(folder, target, symlinks=True, ignore_dangling_symlinks=True,
-                                ignore=lambda d, names: [n for n in names if n.startswith("pipe")])
+                shutil.copytree(
+                    folder,
+                    target,
+                    symlinks=True,
+                    ignore_dangling_symlinks=True,
+                    ignore=lambda d, names: [n for n in names if n.startswith("pipe")],
+                )
                 last_line = detail.strip().splitlines()[-1] if detail.strip() else ""
                 print(f"[{kind}] {signature}: case {case_seed} in {target}\n    {last_line[:300]}", flush=True)
-            failures.append({"kind": kind, "signature": signature, "case_seed": case_seed, "files": described,
-                             "detail": detail, "copied_to": str(target) if target.exists() else None})
+            failures.append(
+                {
+                    "kind": kind,
+                    "signature": signature,
+                    "case_seed": case_seed,
+                    "files": described,
+                    "detail": detail,
+                    "copied_to": str(target) if target.exists() else None,
+                }
+            )
     elapsed_total = time.monotonic() - started
     summary = {
         "seed": seed,

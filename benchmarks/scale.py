@@ -395,7 +395,7 @@ def plot(summary: dict[str, Any], out: Path) -> None:
     left.set_xlabel("articles")
     left.set_ylabel("seconds")
     left.grid(True, which="both", alpha=0.3)
-    left.legend(fontsize=8)
+    left.legend(fontsize=7, loc="upper left")
 
     right.plot(ns, [r["peak_rss_mb"] for r in done], "o-", color="black", lw=2, label="peak RSS (whole process)")
     right.plot(ns, [r["rss_before_scan_mb"] for r in done], "s--", label="RSS with the corpus loaded, before scan")
@@ -408,7 +408,7 @@ def plot(summary: dict[str, Any], out: Path) -> None:
     right.set_xlabel("articles")
     right.set_ylabel("MB")
     right.grid(True, which="both", alpha=0.3)
-    right.legend(fontsize=8)
+    right.legend(fontsize=7, loc="upper left")
     figure.suptitle(f"dedup Scanner() on synthetic news ({summary['words']} words/article, 10% derived copies)")
     figure.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         for _group, baseline, ours in RATIOS:
             if baseline in benches and ours in benches:
                 ratio = benches[baseline]["stats"]["mean"] / benches[ours]["stats"]["mean"]
-                print(f"- {baseline.removeprefix('test_')} / {ours.removeprefix('test_')}: {ratio:.2f}x")
+                verdict = f"ours {ratio:.2f}x faster" if ratio >= 1 else f"ours {1 / ratio:.2f}x slower"
+                theirs, mine = baseline.removeprefix("test_"), ours.removeprefix("test_")
+                print(f"- time({theirs}) / time({mine}) = {ratio:.2f}: {verdict}")
         full = benches.get("test_scan_full")
         if full:
             print(f"- full scan stage seconds: {full['extra_info'].get('stage_seconds')}")
