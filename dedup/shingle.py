@@ -118,26 +118,31 @@ class ShingleBatch:
         return np.split(kept, np.cumsum(counts)[:-1])
 
 
-class _Powers:
-    """Cached :math:`Q^i` and :math:`Q^{-i}` modulo 2^64, grown on demand."""
-
-    def __init__(self) -> None:
-        self.forward = np.ones(1, dtype=np.uint64)
-        self.inverse = np.ones(1, dtype=np.uint64)
-
-    def ensure(self, n: int) -> None:
-        if len(self.forward) >= n:
-            return
-        size = max(n, 2 * len(self.forward))
-        with np.errstate(over="ignore"):
-            forward = np.ones(size, dtype=np.uint64)
-            np.cumprod(np.full(size - 1, _Q, dtype=np.uint64), out=forward[1:])
-            inverse = np.ones(size, dtype=np.uint64)
-            np.cumprod(np.full(size - 1, _Q_INV, dtype=np.uint64), out=inverse[1:])
-        self.forward, self.inverse = forward, inverse
+def _chunks(sizes: list[int]) -> list[tuple[int, int]]:
+    """Consecutive ``(lo, hi)`` ranges of items whose sizes add up to about ``_CHUNK_BYTES``
+    (a larger item alone); one empty range when there are no items."""
+    bounds, lo, total = [], 0, 0
+    for i, size in enumerate(sizes):
+        if total and total + size > _CHUNK_BYTES:
+            bounds.append((lo, i))
+            lo, total = i, 0
+        total += size
+    bounds.append((lo, len(sizes)))
+    return bounds
 
 
-_POWERS = _Powers()
+def _powers(base: int, n: int) -> np.ndarray:
+    """:math:`base^i` modulo 2^64 for i < n."""
+    out = np.ones(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        np.cumprod(np.full(n - 1, base, dtype=np.uint64), out=out[1:])
+    return out
+
+
+# Q^i and Q^-i for one chunk of bytes, computed once (2 x 8 bytes per byte of chunk).
+_CHUNK_BYTES = 1 << 22
+_FORWARD = _powers(_Q, _CHUNK_BYTES + 1)
+_INVERSE = _powers(_Q_INV, _CHUNK_BYTES + 1)
 
 
 class ShingleHasher:
@@ -160,8 +165,18 @@ class ShingleHasher:
         return self.transform_tokens(joined)
 
     def transform_tokens(self, token_texts: Sequence[str]) -> ShingleBatch:
-        """Shingle hashes of texts already in :func:`~dedup.normalize.token_text` form."""
+        """Shingle hashes of texts already in :func:`~dedup.normalize.token_text` form.
+
+        Documents are hashed in chunks of about 4 MB of text, so scratch memory
+        stays bounded however many documents come at once.
+        """
         encoded = [t.encode("utf-8") for t in token_texts]
+        parts = [self._hash_chunk(encoded[lo:hi]) for lo, hi in _chunks([len(e) + 1 for e in encoded])]
+        counts = np.concatenate([np.diff(part.offsets) for part in parts])
+        offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        return ShingleBatch(hashes=np.concatenate([part.hashes for part in parts]), offsets=offsets)
+
+    def _hash_chunk(self, encoded: list[bytes]) -> ShingleBatch:
         lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64, count=len(encoded))
         doc_start = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
         data = np.frombuffer(b" ".join(encoded) + b" ", dtype=np.uint8)
@@ -175,12 +190,12 @@ class ShingleHasher:
         edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
         starts = np.flatnonzero(edges == 1)
         ends = np.flatnonzero(edges == -1)
-        _POWERS.ensure(n + 1)
+        forward, inverse = (_FORWARD, _INVERSE) if n < len(_FORWARD) else (_powers(_Q, n + 1), _powers(_Q_INV, n + 1))
         with np.errstate(over="ignore"):
             prefix = np.empty(n + 1, dtype=np.uint64)
             prefix[0] = 0
-            np.cumsum(data.astype(np.uint64) * _POWERS.forward[:n], out=prefix[1:])
-            poly = (prefix[ends] - prefix[starts]) * _POWERS.inverse[starts]
+            np.cumsum(data.astype(np.uint64) * forward[:n], out=prefix[1:])
+            poly = (prefix[ends] - prefix[starts]) * inverse[starts]
             lengths = (ends - starts).astype(np.uint64)
             token_hash = _fmix64(poly + lengths * np.uint64(_C))
         token_doc = np.searchsorted(doc_start, starts, side="right") - 1

@@ -487,6 +487,20 @@ def test_write_atomic_failure_while_writing(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
 
 
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.xfail(strict=True, reason="write_atomic renames a mkstemp file, which is created 0600")
+def test_write_atomic_keeps_permissions(tmp_path: Path) -> None:
+    """An existing report keeps its mode; a new one gets the usual 0666 & ~umask, not 0600."""
+    shared = _write(tmp_path / "shared.json", "old\n")
+    shared.chmod(0o644)
+    write_atomic(shared, "new\n")
+    assert shared.stat().st_mode & 0o777 == 0o644
+    umask = os.umask(0o022)
+    os.umask(umask)
+    write_atomic(tmp_path / "fresh.json", "new\n")
+    assert (tmp_path / "fresh.json").stat().st_mode & 0o777 == 0o666 & ~umask
+
 # --------------------------------------------------------------------------- library API validation
 
 

@@ -63,3 +63,14 @@ def test_bad_parameters_are_refused():
         ShingleHasher(0)
     with pytest.raises(ValueError):
         MinHasher(0)
+
+
+def test_hashing_in_small_chunks_gives_the_same_hashes(monkeypatch):
+    import dedup.shingle as shingle_module
+
+    texts = [*_real_texts(), "", "x y"]
+    whole = ShingleHasher(3).transform(texts)
+    monkeypatch.setattr(shingle_module, "_CHUNK_BYTES", 500)
+    chunked = ShingleHasher(3).transform(texts)
+    assert np.array_equal(whole.hashes, chunked.hashes)
+    assert np.array_equal(whole.offsets, chunked.offsets)
