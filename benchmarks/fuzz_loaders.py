@@ -15,7 +15,9 @@ report rendering. An *invariant* failure is a loaded article with empty or
 UTF-8-unencodable text, a Skipped without a reason, a report that does not
 survive ``json.loads(json.dumps(...))``, or a passage whose text is not the
 article's ``text[start:end]``. A case running longer than ``--case-timeout``
-seconds counts as a *hang*. Failing cases are copied to ``--crash-dir``.
+seconds counts as a *hang*; one over ``--slow`` seconds is listed (not a failure).
+Failing cases are copied to ``--crash-dir``; ``--replay CASE_SEED`` rebuilds and
+reruns one case.
 
 Usage::
 
@@ -414,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=180.0, help="how long to fuzz (default 180)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: time-based, printed)")
     parser.add_argument("--case-timeout", type=int, default=60, help="seconds before a case counts as a hang")
+    parser.add_argument("--slow", type=float, default=10.0, help="seconds from which a case is listed as slow")
     parser.add_argument("--crash-dir", type=Path, default=None, help="where failing cases are copied")
     parser.add_argument("--json", type=Path, default=None, help="write the summary here too")
     parser.add_argument(
@@ -437,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[dict[str, Any]] = []
     seen: set[str] = set()
     slowest: tuple[float, int, str] = (0.0, 0, "")
+    slow_cases: list[dict[str, Any]] = []
     started = time.monotonic()
     print(f"fuzzing for {args.seconds:.0f} s, seed {seed}", flush=True)
     while time.monotonic() - started < args.seconds:
@@ -459,6 +463,9 @@ def main(argv: list[str] | None = None) -> int:
             counts["skipped"] += n_skipped
             if elapsed > slowest[0]:
                 slowest = (elapsed, case_seed, "; ".join(described))
+            if elapsed >= args.slow:
+                slow_cases.append({"case_seed": case_seed, "seconds": round(elapsed, 1), "files": described})
+                print(f"[slow] {elapsed:.1f} s: case {case_seed} (--replay it)", flush=True)
             if kind is None:
                 continue
             counts[kind] += 1
@@ -496,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         "hangs": counts["hang"],
         "invariant_failures": counts["invariant"],
         "distinct_failures": sorted(seen),
+        "slow_cases": slow_cases,
         "slowest_case_seconds": round(slowest[0], 2),
         "slowest_case_seed": slowest[1],
         "slowest_case": slowest[2],

@@ -19,7 +19,7 @@ from rich.table import Table
 from .article import Article, Skipped
 from .load import DEFAULT_MAX_BYTES, iter_articles
 from .pipeline import Scanner
-from .report import render_table, table_text, to_csv, to_json, write_atomic
+from .report import render_table, table_text, to_csv, to_json, write_atomic, write_json
 from .result import ScanResult
 
 app = typer.Typer(
@@ -102,7 +102,10 @@ def scan(
         content = {"json": to_json, "csv": to_csv}.get(format.value)
         if output is not None:
             try:
-                write_atomic(output, content(result) if content else _table_string(result))
+                if format is Format.json:
+                    write_atomic(output, lambda stream: write_json(result, stream))
+                else:
+                    write_atomic(output, content(result) if content else _table_string(result))
             except OSError as exc:
                 raise _fail(f"cannot write --output {output}: {exc.strerror or exc}") from None
             if not quiet:

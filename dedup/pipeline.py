@@ -374,7 +374,7 @@ class Scanner:
         if not self.passages:
             return [[] for _ in articles]
         spans = [segment(a.text, self.max_passage_chars) for a in articles]
-        passages = [[Passage(a.text[s:e], s, e) for s, e in sp_] for a, sp_ in zip(articles, spans, strict=True)]
+        passages = [[Passage(a.text, s, e) for s, e in sp_] for a, sp_ in zip(articles, spans, strict=True)]
         for index, plist in enumerate(passages):
             if labels[index] >= 0:  # only cluster members can have added passages
                 for passage, label in zip(plist, label_passages([p.text for p in plist]), strict=True):

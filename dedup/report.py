@@ -12,7 +12,9 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from rich import box
 from rich.console import Console, Group
@@ -30,6 +32,21 @@ CSV_FIELDS = ("a", "b", "relation", "jaccard", "containment_a_in_b", "containmen
 
 def to_json(result: ScanResult, indent: int | None = 2) -> str:
     return json.dumps(result.to_dict(), ensure_ascii=False, indent=indent) + "\n"
+
+
+def write_json(result: ScanResult, stream: TextIO) -> None:
+    """The JSON report written article by article: the same document as :func:`to_json`
+    without indentation, never held in memory whole (a 100,000-article report is
+    several times the size of its texts)."""
+    head = result.to_dict(articles=False)
+    stream.write('{"articles": [')
+    for number, article in enumerate(result.articles):
+        stream.write(",\n" if number else "\n")
+        stream.write(json.dumps(result.article_dict(article), ensure_ascii=False))
+    stream.write("\n]")
+    for key, value in head.items():
+        stream.write(f",\n{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    stream.write("}\n")
 
 
 def to_csv(result: ScanResult) -> str:
@@ -120,14 +137,18 @@ def _clip(text: str, length: int) -> str:
     return flat if len(flat) <= length else flat[: length - 1] + "\u2026"
 
 
-def write_atomic(path: str | Path, content: str) -> None:
-    """Write ``content`` to ``path`` through a temporary file and an atomic rename."""
+def write_atomic(path: str | Path, content: str | Callable[[TextIO], None]) -> None:
+    """Write ``content`` (a string, or a function writing to a stream) to ``path``
+    through a temporary file and an atomic rename."""
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(content)
+            if isinstance(content, str):
+                stream.write(content)
+            else:
+                content(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)

@@ -16,13 +16,14 @@ LABELS = ("interview", "boilerplate", "attribution", "byline", "caption")
 
 @dataclass(slots=True)
 class Passage:
-    """A paragraph (or sentence of a long one): ``text == article.text[start:end]``.
+    """A paragraph (or sentence of a long one) of ``source``, the article text:
+    ``text == source[start:end]``, sliced when asked for, never stored twice.
 
     ``support`` counts the other cluster members carrying it (verbatim or
     rewritten); ``added`` means none does; ``score`` ranks added passages.
     """
 
-    text: str
+    source: str = field(repr=False)
     start: int
     end: int
     added: bool = False
@@ -30,6 +31,22 @@ class Passage:
     label: str | None = None
     support: int = 0
     match: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.source[self.start : self.end]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "added": self.added,
+            "score": round(self.score, 4),
+            "label": self.label,
+            "support": self.support,
+            "match": round(self.match, 4),
+        }
 
 
 @dataclass
@@ -88,31 +105,44 @@ class ScanResult:
     stats: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON report (../shared/DESIGN.md contract, plus extra fields)."""
-
-        def clean(value: Any) -> Any:
-            if isinstance(value, datetime):
-                return value.isoformat()
-            if isinstance(value, float):
-                return round(value, 4)
-            if isinstance(value, dict):
-                return {k: clean(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [clean(v) for v in value]
-            return value
-
-        return {
-            "articles": [clean(asdict(a)) for a in self.articles],
-            "pairs": [clean(asdict(p)) for p in self.pairs],
-            "clusters": [clean(asdict(c)) for c in self.clusters],
+    def to_dict(self, articles: bool = True) -> dict[str, Any]:
+        """The JSON report (../shared/DESIGN.md contract, plus extra fields);
+        ``articles=False`` leaves the (large) article list out."""
+        out = {
+            "articles": [self.article_dict(a) for a in self.articles] if articles else [],
+            "pairs": [_clean(asdict(p)) for p in self.pairs],
+            "clusters": [_clean(asdict(c)) for c in self.clusters],
             "skipped": [{"path": s.path, "line": s.line, "reason": s.reason} for s in self.skipped],
-            "stats": clean(self.stats),
-            "params": clean(self.params),
+            "stats": _clean(self.stats),
+            "params": _clean(self.params),
         }
+        if not articles:
+            del out["articles"]
+        return out
+
+    @staticmethod
+    def article_dict(article: ArticleResult) -> dict[str, Any]:
+        """One article of the report (passages serialised without copying the article)."""
+        fields = {f: getattr(article, f) for f in ArticleResult.__dataclass_fields__ if f != "passages"}
+        out = _clean(fields | {"added_sections": [asdict(s) for s in article.added_sections]})
+        out["passages"] = [p.to_dict() for p in article.passages]
+        return out
 
     def article(self, article_id: str) -> ArticleResult:
         for item in self.articles:
             if item.id == article_id:
                 return item
         raise KeyError(article_id)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-ready: datetimes as ISO 8601, floats rounded to 4 places."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value

@@ -41,7 +41,7 @@ def _passages(text, specs):
     out, cursor = [], 0
     for piece, support, label in specs:
         start = text.index(piece, cursor)
-        out.append(Passage(piece, start, start + len(piece), support=support, label=label,
+        out.append(Passage(text, start, start + len(piece), support=support, label=label,
                            match=0.9 if support else 0.1))
         cursor = start + len(piece)
     return out
