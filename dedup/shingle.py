@@ -107,15 +107,8 @@ class ShingleBatch:
         return self.hashes[self.offsets[d] : self.offsets[d + 1]]
 
     def sets(self) -> list[np.ndarray]:
-        """Each document's shingle set as a sorted array of unique uint64 (one sort for the batch)."""
-        doc = np.repeat(np.arange(self.n_docs), np.diff(self.offsets))
-        order = np.lexsort((self.hashes, doc))
-        hashes, doc = self.hashes[order], doc[order]
-        first = np.ones(len(hashes), dtype=bool)
-        first[1:] = (hashes[1:] != hashes[:-1]) | (doc[1:] != doc[:-1])
-        kept = hashes[first]
-        counts = np.bincount(doc[first], minlength=self.n_docs)
-        return np.split(kept, np.cumsum(counts)[:-1])
+        """Each document's shingle set as a sorted array of unique uint64."""
+        return [np.unique(self.doc(d)) for d in range(self.n_docs)]
 
 
 def _chunks(sizes: list[int]) -> list[tuple[int, int]]:

@@ -27,7 +27,7 @@ import numpy as np
 
 __all__ = ["Overlaps", "VerbatimVerifier", "figure_set", "figures_agree", "intersection_size"]
 
-_FIGURE = re.compile(r"\S*\d\S*")
+_DIGITS = re.compile(r"\d+")
 
 
 def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
@@ -46,7 +46,12 @@ def figure_set(tokenized: str) -> np.ndarray:
 
     Hashes are Python's own: they only need to agree within one run.
     """
-    return np.unique(np.array([hash(t) for t in _FIGURE.findall(tokenized)], dtype=np.int64))
+    found = set()
+    for digits in _DIGITS.finditer(tokenized):  # few per text: widen each to its token
+        start = tokenized.rfind(" ", 0, digits.start()) + 1
+        end = tokenized.find(" ", digits.end())
+        found.add(hash(tokenized[start : end if end >= 0 else len(tokenized)]))
+    return np.array(sorted(found), dtype=np.int64)
 
 
 def figures_agree(a: np.ndarray, b: np.ndarray, min_figures: int = 3, min_share: float = 0.5) -> bool:
