@@ -223,15 +223,25 @@ class PassageAligner:
     def _rewritten(self, cluster: ClusterPassages, references: np.ndarray) -> np.ndarray:
         """Best cosine of each passage with any passage of each reference member: (passages, references)."""
         vectors = cluster.vectors
-        if len(references) == len(np.unique(cluster.member)):
-            cosines = (vectors @ vectors.T).toarray()  # every member is a reference: one product
-        else:
-            columns = np.concatenate([np.flatnonzero(cluster.member == r) for r in references])
-            cosines = (vectors @ vectors[columns].T).toarray()
-        blocks = np.concatenate(([0], np.cumsum([np.count_nonzero(cluster.member == r) for r in references])[:-1]))
-        best = np.maximum.reduceat(cosines, blocks, axis=1)
+        columns = [np.flatnonzero(cluster.member == r) for r in references]
+        best = np.zeros((cluster.n_passages, len(references)))
+        if cluster.n_passages * sum(map(len, columns)) <= _DENSE_LIMIT:  # the usual case: one product
+            cosines = (vectors @ vectors[np.concatenate(columns)].T).toarray()
+            blocks = np.concatenate(([0], np.cumsum([len(c) for c in columns])[:-1]))
+            best = np.maximum.reduceat(cosines, blocks, axis=1)
+        else:  # a huge article: bounded blocks of rows and columns
+            step = max(1, int(_DENSE_LIMIT**0.5))
+            for row in range(0, cluster.n_passages, step):
+                rows = vectors[row : row + step]
+                for j, reference in enumerate(columns):
+                    for col in range(0, len(reference), step):
+                        block = (rows @ vectors[reference[col : col + step]].T).toarray()
+                        best[row : row + step, j] = np.maximum(best[row : row + step, j], block.max(axis=1))
         best[vectors.getnnz(axis=1) < self.min_terms] = 0.0
         return best
+
+
+_DENSE_LIMIT = 1 << 22  # cosines computed at once (32 MB of float64)
 
 
 def _spread(items: list[int], limit: int) -> list[int]:

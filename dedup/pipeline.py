@@ -66,7 +66,7 @@ def fingerprint(
 ) -> Fingerprints:
     """Everything the scan needs from a batch of article texts, computed once."""
     normalized = [normalize(t) for t in texts]
-    keys = [hashlib.blake2b(n.encode("utf-8"), digest_size=16).digest() for n in normalized]
+    keys = [hashlib.blake2b(n.encode("utf-8", "surrogatepass"), digest_size=16).digest() for n in normalized]
     tokenized = [token_text(n) for n in normalized]
     batch = hasher.transform_tokens(tokenized)
     counts = [vectorizer.counts(tokenized, tokenized=True)] if vectorizer is not None and len(texts) else []

@@ -86,7 +86,7 @@ def render_table(result: ScanResult, max_sections: int = 3) -> Group:
         relations = ", ".join(f"{k} {v}" for k, v in sorted(cluster.relations.items()))
         origin = f"origin {cluster.origin}" if cluster.origin else "origin unknown"
         title = f"{cluster.id}: {len(cluster.members)} articles, {origin} ({relations})"
-        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        table = Table(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
         table.add_column("article", overflow="fold", min_width=24)
         table.add_column(f"vs {'origin' if cluster.origin else 'first'}", no_wrap=True)
         for column in ("jacc", "in", "holds", "cos", "added"):
@@ -95,14 +95,15 @@ def render_table(result: ScanResult, max_sections: int = 3) -> Group:
             link = pair_of.get((anchor, member))
             added = sum(len(s.text.split()) for s in by_id[member].added_sections)
             added_cell = f"{added}w" if added else ""
+            member_cell = Text(member)  # ids are data, never markup
             if member == anchor:
-                table.add_row(member, "origin" if cluster.origin else "-", "", "", "", "", added_cell)
+                table.add_row(member_cell, "origin" if cluster.origin else "-", "", "", "", "", added_cell)
             elif link is None:
-                table.add_row(member, "(via others)", "", "", "", "", added_cell)
+                table.add_row(member_cell, "(via others)", "", "", "", "", added_cell)
             else:
                 inside, holds = ((link.containment_a_in_b, link.containment_b_in_a) if link.a == member
                                  else (link.containment_b_in_a, link.containment_a_in_b))
-                table.add_row(member, link.relation, f"{link.jaccard:.2f}", f"{inside:.2f}", f"{holds:.2f}",
+                table.add_row(member_cell, link.relation, f"{link.jaccard:.2f}", f"{inside:.2f}", f"{holds:.2f}",
                               f"{link.cosine:.2f}", added_cell)
         parts.append(table)
         lines = Text()
@@ -137,6 +138,16 @@ def _clip(text: str, length: int) -> str:
     return flat if len(flat) <= length else flat[: length - 1] + "\u2026"
 
 
+def _mode_for(target: Path) -> int:
+    """The existing file's permissions, or what a plain ``open`` would give (0666 less umask)."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path: str | Path, content: str | Callable[[TextIO], None]) -> None:
     """Write ``content`` (a string, or a function writing to a stream) to ``path``
     through a temporary file and an atomic rename."""
@@ -144,6 +155,7 @@ def write_atomic(path: str | Path, content: str | Callable[[TextIO], None]) -> N
     directory = target.parent if str(target.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
+        os.chmod(temporary, _mode_for(target))
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             if isinstance(content, str):
                 stream.write(content)
