@@ -314,6 +314,7 @@ class Scanner:
         if self.same_story is None or not prints.term_counts:
             return None, None
         counts = sp.vstack(prints.term_counts).tocsr()
+        prints.term_counts = [counts]  # one copy, not the batches and their stack
         n = counts.shape[0]
         graph = sp.coo_matrix(
             (np.ones(len(verbatim_pairs)), (verbatim_pairs[:, 0], verbatim_pairs[:, 1])), shape=(n, n)

@@ -176,7 +176,7 @@ class StoryNeighbours:
         order = np.argsort(times, kind="stable") if windowed and times is not None else np.arange(n_docs)
         when = times[order] if windowed and times is not None else np.full(n_docs, np.nan)
         n_dated = int(np.isfinite(when).sum())
-        ordered = vectors[order]
+        ordered = vectors[order] if windowed else vectors
         chunk = max(16, min(self.chunk_rows, 4_000_000 // n_docs))
         top = min(self.k, n_docs - 1)
         found_pairs, found_scores = [], []
