@@ -3,18 +3,16 @@ verify -> cluster -> passages -> report.
 
 :class:`Scanner` holds the parameters (validated in ``__init__``, nothing
 else); :meth:`Scanner.scan` runs the stages. Per-article work
-(:func:`fingerprint`) is separate from corpus-level work (LSH, IDF,
+(:mod:`dedup.fingerprint`) is separate from corpus-level work (LSH, IDF,
 clustering), so an incremental index or a distributed driver can reuse it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -24,6 +22,7 @@ from scipy.sparse.csgraph import connected_components
 from .article import Article, Skipped
 from .candidates import BandedLSH
 from .cluster import GuardedClustering
+from .fingerprint import Fingerprints, fingerprint
 from .normalize import normalize, token_text
 from .origin import OriginClues, cluster_origin, pair_source, wire_credit
 from .passages import ClusterPassages, PassageAligner, segment
@@ -32,46 +31,12 @@ from .sections import label_passages, mark_added, merge_sections
 from .shingle import ShingleHasher
 from .sign import MinHasher
 from .story import StoryNeighbours, StoryVectorizer, row_cosines
-from .verify import Overlaps, VerbatimVerifier, figure_set, figures_agree
+from .verify import Overlaps, VerbatimVerifier, figures_agree
 
-__all__ = ["Fingerprints", "Scanner", "fingerprint"]
+__all__ = ["Scanner"]
 
 Progress = Callable[[str, int, int | None], None]
 _RELATION_RANK = {"exact": 3.0, "near_duplicate": 2.0, "derived": 1.0, "same_story": 0.0}
-
-
-@dataclass
-class Fingerprints:
-    """Per-article work for a batch: exact keys, shingle sets, signatures, term counts."""
-
-    exact_keys: list[bytes] = field(default_factory=list)
-    figures: list[np.ndarray] = field(default_factory=list)
-    shingle_sets: list[np.ndarray] = field(default_factory=list)
-    signatures: list[np.ndarray] = field(default_factory=list)
-    term_counts: list[sp.csr_matrix] = field(default_factory=list)
-
-    def extend(self, other: Fingerprints) -> None:
-        self.exact_keys.extend(other.exact_keys)
-        self.figures.extend(other.figures)
-        self.shingle_sets.extend(other.shingle_sets)
-        self.signatures.extend(other.signatures)
-        self.term_counts.extend(other.term_counts)
-
-
-def fingerprint(
-    texts: Sequence[str],
-    hasher: ShingleHasher,
-    minhasher: MinHasher,
-    vectorizer: StoryVectorizer | None,
-) -> Fingerprints:
-    """Everything the scan needs from a batch of article texts, computed once."""
-    normalized = [normalize(t) for t in texts]
-    keys = [hashlib.blake2b(n.encode("utf-8", "surrogatepass"), digest_size=16).digest() for n in normalized]
-    tokenized = [token_text(n) for n in normalized]
-    batch = hasher.transform_tokens(tokenized)
-    counts = [vectorizer.counts(tokenized, tokenized=True)] if vectorizer is not None and len(texts) else []
-    figures = [figure_set(t) for t in tokenized]
-    return Fingerprints(keys, figures, batch.sets(), [minhasher.transform(batch)], counts)
 
 
 class Scanner:
