@@ -69,7 +69,7 @@ def scan(
     min_shared: Annotated[int, typer.Option(min=1, help="Shingles a verbatim pair must share.")] = 10,
     same_story: Annotated[float, typer.Option(min=0.01, max=0.99, help="TF-IDF cosine for 'same_story'.")] = 0.3,
     no_same_story: Annotated[bool, typer.Option("--no-same-story", help="Verbatim tier only.")] = False,
-    window_days: Annotated[float, typer.Option(min=0.0, help="Max days apart for same-story (when dated).")] = 7.0,
+    window_days: Annotated[float, typer.Option(min=0.0, help="Max days apart for same-story (when dated).")] = 2.0,
     min_density: Annotated[float, typer.Option(min=0.01, max=1.0, help="Linked share needed to merge clusters.")] = 0.5,
     no_passages: Annotated[bool, typer.Option("--no-passages", help="Skip passage attribution.")] = False,
     max_bytes: Annotated[int, typer.Option(min=1, help="Skip files larger than this many bytes.")] = DEFAULT_MAX_BYTES,

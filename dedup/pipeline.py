@@ -62,7 +62,7 @@ class Scanner:
         TF-IDF cosine from which a pair is ``same_story``; None turns the tier off.
     story_neighbours : int, default 10
         Neighbours examined per article in the same-story tier.
-    window_days : float or None, default 7
+    window_days : float or None, default 2
         Articles further apart in publication time are never same-story candidates.
     min_density : float, default 0.5
         Share of linked pairs two clusters need to merge (the anti-chaining guard).
@@ -88,7 +88,7 @@ class Scanner:
         min_shared: int = 10,
         same_story: float | None = 0.3,
         story_neighbours: int = 10,
-        window_days: float | None = 7.0,
+        window_days: float | None = 2.0,
         min_density: float = 0.5,
         passages: bool = True,
         passage_cosine: float = 0.2,

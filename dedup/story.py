@@ -138,7 +138,7 @@ class StoryNeighbours:
         Neighbours kept per article.
     min_cosine : float, default 0.3
         Pairs below this cosine are dropped.
-    window_days : float or None, default 7
+    window_days : float or None, default 2
         Articles whose publication times are both known and further apart than
         this are never compared. ``None`` compares everything.
     min_shared_terms : int, default 3
@@ -152,7 +152,7 @@ class StoryNeighbours:
         self,
         k: int = 10,
         min_cosine: float = 0.3,
-        window_days: float | None = 7.0,
+        window_days: float | None = 2.0,
         min_shared_terms: int = 3,
         chunk_rows: int = 512,
     ) -> None:
