@@ -340,6 +340,16 @@ def run_sizes(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
+
+def _log_log(axes: Any, ylabel: str) -> None:
+    """Both axes logarithmic, labelled, gridded, with a legend."""
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("articles")
+    axes.set_ylabel(ylabel)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7, loc="upper left")
+
 def plot(summary: dict[str, Any], out: Path) -> None:
     import matplotlib
 
@@ -390,12 +400,7 @@ def plot(summary: dict[str, Any], out: Path) -> None:
                 rotation=90,
                 va="bottom",
             )
-    left.set_xscale("log")
-    left.set_yscale("log")
-    left.set_xlabel("articles")
-    left.set_ylabel("seconds")
-    left.grid(True, which="both", alpha=0.3)
-    left.legend(fontsize=7, loc="upper left")
+    _log_log(left, "seconds")
 
     right.plot(ns, [r["peak_rss_mb"] for r in done], "o-", color="black", lw=2, label="peak RSS (whole process)")
     right.plot(ns, [r["rss_before_scan_mb"] for r in done], "s--", label="RSS with the corpus loaded, before scan")
@@ -403,12 +408,7 @@ def plot(summary: dict[str, Any], out: Path) -> None:
     memory = summary.get("memory_fit")
     if memory:
         right.set_title(f"peak memory, growth exponent {memory['exponent']:.2f}")
-    right.set_xscale("log")
-    right.set_yscale("log")
-    right.set_xlabel("articles")
-    right.set_ylabel("MB")
-    right.grid(True, which="both", alpha=0.3)
-    right.legend(fontsize=7, loc="upper left")
+    _log_log(right, "MB")
     figure.suptitle(f"dedup Scanner() on synthetic news ({summary['words']} words/article, 10% derived copies)")
     figure.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)

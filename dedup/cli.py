@@ -105,7 +105,7 @@ def scan(
                 if format is Format.json:
                     write_atomic(output, lambda stream: write_json(result, stream))
                 else:
-                    write_atomic(output, content(result) if content else _table_string(result))
+                    write_atomic(output, content(result) if content else table_text(result))
             except OSError as exc:
                 raise _fail(f"cannot write --output {output}: {exc.strerror or exc}") from None
             if not quiet:
@@ -148,10 +148,6 @@ def _run(scanner: Scanner, path: Path, max_bytes: int, quiet: bool) -> ScanResul
     if not quiet and result.stats.get("unreadable_dates"):
         err.print(f"[yellow]{result.stats['unreadable_dates']} article(s) kept undated (date unreadable)[/]")
     return result
-
-
-def _table_string(result: ScanResult) -> str:
-    return table_text(result)
 
 
 @app.command()

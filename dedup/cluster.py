@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["GuardedClustering"]
+__all__ = ["GuardedClustering", "spread"]
 
 
 class GuardedClustering:
@@ -80,7 +80,7 @@ class GuardedClustering:
     def _density(xs: list[int], ys: list[int], neighbours: list[set[int]]) -> float:
         if len(xs) == 1 and len(ys) == 1:
             return 1.0
-        xs, ys = _spread(xs), _spread(ys)
+        xs, ys = spread(xs, 64), spread(ys, 64)
         known = np.array([[y in neighbours[x] for y in ys] for x in xs], dtype=bool)
         return float(known.mean())
 
@@ -95,9 +95,9 @@ def _embeddedness(first: set[int], second: set[int]) -> float:
     return (len(first & second) + 2) / (smaller + 1)
 
 
-def _spread(items: list[int], limit: int = 64) -> list[int]:
+def spread(items: list[int], limit: int) -> list[int]:
     """At most ``limit`` items spread evenly over the list: bounds the cost of
-    checking a merge of two large clusters."""
+    comparing against a large cluster."""
     if len(items) <= limit:
         return items
     return [items[i] for i in np.linspace(0, len(items) - 1, limit).astype(int)]

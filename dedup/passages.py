@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .cluster import spread
+
 __all__ = ["Alignment", "ClusterPassages", "PassageAligner", "segment"]
 
 # A line's content without its leading and trailing white space.
@@ -176,7 +178,7 @@ class PassageAligner:
         """One :class:`Alignment` per member, in member order."""
         n_members = len(cluster.doc_shingles)
         counts = np.bincount(cluster.member, minlength=n_members)
-        references = np.array(_spread([m for m in range(n_members) if counts[m]], self.max_members), dtype=np.int64)
+        references = np.array(spread([m for m in range(n_members) if counts[m]], self.max_members), dtype=np.int64)
         if cluster.n_passages == 0 or len(references) == 0:
             return [Alignment(np.zeros(c, np.int64), np.zeros(c), np.zeros(c, bool)) for c in counts]
         verbatim = self._verbatim(cluster, references)
@@ -242,9 +244,3 @@ class PassageAligner:
 
 
 _DENSE_LIMIT = 1 << 22  # cosines computed at once (32 MB of float64)
-
-
-def _spread(items: list[int], limit: int) -> list[int]:
-    if len(items) <= limit:
-        return items
-    return [items[i] for i in np.linspace(0, len(items) - 1, limit).astype(int)]

@@ -346,10 +346,7 @@ class Scanner:
                 for passage, label in zip(plist, label_passages([p.text for p in plist]), strict=True):
                     passage.label = label
         recurring = _recurring_passages(articles, passages, labels)
-        clusters: dict[int, list[int]] = defaultdict(list)
-        for index, label in enumerate(labels):
-            if label >= 0:
-                clusters[int(label)].append(index)
+        clusters = _members(labels)
         aligner = PassageAligner(self.passage_containment, self.passage_cosine)
         verbatim: dict[int, list[bool]] = {}
         groups = list(clusters.values())
@@ -408,11 +405,7 @@ class Scanner:
         passages: list[list[Passage]],
     ) -> ScanResult:
         ids = [a.id for a in articles]
-        groups: dict[int, list[int]] = defaultdict(list)
-        for index, label in enumerate(labels):
-            if label >= 0:
-                groups[int(label)].append(index)
-        ordered = sorted(groups.values(), key=lambda g: (-len(g), ids[g[0]]))
+        ordered = sorted(_members(labels).values(), key=lambda g: (-len(g), ids[g[0]]))
         pairs_of: dict[int, list[int]] = defaultdict(list)
         for k, (i, j) in enumerate(pairs):
             if labels[i] == labels[j] >= 0:
@@ -486,6 +479,14 @@ class Scanner:
             "largest_cluster": max((len(c.members) for c in clusters), default=0),
         }
         return ScanResult(article_results, pair_results, clusters, skipped, stats)
+
+
+def _members(labels: np.ndarray) -> dict[int, list[int]]:
+    """Cluster label -> member indices (articles in no cluster left out)."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for index in np.flatnonzero(labels >= 0):
+        members[int(labels[index])].append(int(index))
+    return members
 
 
 def _subset(overlaps: Overlaps, keep: np.ndarray) -> Overlaps:
