@@ -13,7 +13,7 @@ the batch path here and an incremental ``MinHashLSH`` index agree.
 
 The default threshold is low (0.2) on purpose: a copy *contained* in a longer
 article has Jaccard :math:`|A|/|B|` (0.4 for 400 wire words inside 1,000), and a
-copy with 10-15 % of its words edited keeps only about half of its 5-shingles.
+copy with 10-15 % of its words edited keeps only about 60 % of its 3-shingles.
 Every candidate is verified exactly afterwards, so a low threshold costs time,
 not precision.
 """
@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 from datasketch import MinHashLSH
 
-__all__ = ["BandedLSH", "collision_probability"]
+from .sign import EMPTY_SIGNATURE_VALUE
 
-_EMPTY = np.uint32(0xFFFFFFFF)
+__all__ = ["BandedLSH", "collision_probability", "decode_pairs", "encode_pairs"]
 
 
 def collision_probability(similarity: float | np.ndarray, bands: int, rows: int) -> float | np.ndarray:
@@ -78,21 +78,39 @@ class BandedLSH:
         return keys
 
     def candidate_pairs(self, signatures: np.ndarray) -> np.ndarray:
-        """Distinct candidate pairs ``(i, j)`` with ``i < j``, shape ``(n_pairs, 2)``.
+        """Distinct candidate pairs ``(i, j)`` with ``i < j`` among ``signatures``, shape ``(n_pairs, 2)``.
 
         Empty documents (no shingles) are never candidates.
         """
+        return self.self_join(*self._keys(signatures))
+
+    def probe(self, queries: np.ndarray, stored: np.ndarray) -> np.ndarray:
+        """Pairs ``(q, s)``: query signature ``q`` shares a bucket with stored signature ``s``.
+
+        The bucket rule is the self-join's, applied to queries and stored
+        signatures together: the pairs are exactly the query-to-stored pairs a
+        self-join of both would give (``stored`` need only hold the signatures
+        that share some bucket with a query).
+        """
+        n_queries = len(queries)
+        pairs = self.candidate_pairs(np.concatenate([queries, stored]).reshape(-1, self.num_perm))
+        across = (pairs[:, 0] < n_queries) & (pairs[:, 1] >= n_queries)
+        return np.stack([pairs[across, 0], pairs[across, 1] - n_queries], axis=1)
+
+    def _keys(self, signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         signatures = np.asarray(signatures)
         if signatures.ndim != 2 or signatures.shape[1] != self.num_perm:
             raise ValueError(f"signatures must have shape (n, {self.num_perm}), got {signatures.shape}")
-        n_docs = signatures.shape[0]
-        if n_docs < 2:
+        nonempty = np.flatnonzero(~np.all(signatures == EMPTY_SIGNATURE_VALUE, axis=1))
+        return self.band_keys(signatures[nonempty]), nonempty, signatures.shape[0]
+
+    def self_join(self, keys: np.ndarray, doc_ids: np.ndarray, n_docs: int) -> np.ndarray:
+        """Pairs of ``doc_ids`` sharing a bucket in some band (keys of shape ``(len(doc_ids), bands)``)."""
+        if len(doc_ids) < 2:
             return np.empty((0, 2), dtype=np.int64)
-        nonempty = np.flatnonzero(~np.all(signatures == _EMPTY, axis=1))
-        keys = self.band_keys(signatures[nonempty])
-        codes = [self._band_pairs(keys[:, band], nonempty, n_docs) for band in range(self.bands)]
+        codes = [self._band_pairs(keys[:, band], doc_ids, n_docs) for band in range(self.bands)]
         merged = np.unique(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
-        return np.stack([merged // n_docs, merged % n_docs], axis=1)
+        return decode_pairs(merged, n_docs)
 
     def _band_pairs(self, keys: np.ndarray, doc_ids: np.ndarray, n_docs: int) -> np.ndarray:
         """Pairs sharing a bucket in one band, encoded as ``i * n_docs + j``."""
@@ -107,6 +125,16 @@ class BandedLSH:
         groups = (sizes > 2) & (sizes <= self.max_bucket)
         for start, size in zip(starts[groups], sizes[groups], strict=True):
             members = np.sort(doc_ids[order[start : start + size]])
-            first, second = np.triu_indices(size, k=1)
-            out.append(members[first] * n_docs + members[second])
+            out.append(encode_pairs(members, n_docs))
         return np.concatenate(out)
+
+
+def encode_pairs(members: np.ndarray, n_docs: int) -> np.ndarray:
+    """Every pair of a sorted group of documents, encoded as ``i * n_docs + j`` (``i < j``)."""
+    first, second = np.triu_indices(len(members), k=1)
+    return members[first] * n_docs + members[second]
+
+
+def decode_pairs(codes: np.ndarray, n_docs: int) -> np.ndarray:
+    """Pair codes ``i * n_docs + j`` back to an ``(m, 2)`` array."""
+    return np.stack([codes // max(n_docs, 1), codes % max(n_docs, 1)], axis=1).astype(np.int64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from rich.table import Table
 
 from .article import Article, Skipped
 from .load import DEFAULT_MAX_BYTES, iter_articles
+from .params import Params
 from .pipeline import Scanner
 from .report import render_table, table_text, to_csv, to_json, write_atomic, write_json
 from .result import ScanResult
@@ -28,6 +30,9 @@ app = typer.Typer(
     add_completion=False,
 )
 err = Console(stderr=True)
+DEFAULTS = Params()
+_DEFAULT_SAME_STORY = DEFAULTS.same_story if DEFAULTS.same_story is not None else 0.3
+_DEFAULT_WINDOW = DEFAULTS.window_days if DEFAULTS.window_days is not None else 2.0
 
 
 class Format(str, Enum):
@@ -60,17 +65,32 @@ def scan(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")
     ] = None,
-    shingle_size: Annotated[int, typer.Option(min=1, max=64, help="Words per shingle.")] = 3,
-    num_perm: Annotated[int, typer.Option(min=16, max=1024, help="MinHash permutations.")] = 128,
-    seed: Annotated[int, typer.Option(help="MinHash seed (datasketch-compatible).")] = 1,
-    lsh_threshold: Annotated[float, typer.Option(min=0.01, max=0.99, help="Jaccard where LSH candidates start.")] = 0.2,
-    near_duplicate: Annotated[float, typer.Option(min=0.01, max=1.0, help="Jaccard for 'near_duplicate'.")] = 0.7,
-    derived: Annotated[float, typer.Option(min=0.01, max=1.0, help="Containment (either way) for 'derived'.")] = 0.2,
-    min_shared: Annotated[int, typer.Option(min=1, help="Shingles a verbatim pair must share.")] = 10,
-    same_story: Annotated[float, typer.Option(min=0.01, max=0.99, help="TF-IDF cosine for 'same_story'.")] = 0.3,
+    shingle_size: Annotated[int, typer.Option(min=1, max=64, help="Words per shingle.")] = DEFAULTS.shingle_size,
+    num_perm: Annotated[int, typer.Option(min=16, max=1024, help="MinHash permutations.")] = DEFAULTS.num_perm,
+    seed: Annotated[int, typer.Option(help="MinHash seed (datasketch-compatible).")] = DEFAULTS.seed,
+    lsh_threshold: Annotated[
+        float, typer.Option(min=0.01, max=0.99, help="Jaccard where LSH candidates start.")
+    ] = DEFAULTS.lsh_threshold,
+    near_duplicate: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="Jaccard for 'near_duplicate'.")
+    ] = DEFAULTS.near_duplicate,
+    derived: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="Containment (either way) for 'derived'.")
+    ] = DEFAULTS.derived,
+    min_shared: Annotated[int, typer.Option(min=1, help="Shingles a verbatim pair must share.")] = DEFAULTS.min_shared,
+    same_story: Annotated[
+        float, typer.Option(min=0.01, max=0.99, help="TF-IDF cosine for 'same_story'.")
+    ] = _DEFAULT_SAME_STORY,
     no_same_story: Annotated[bool, typer.Option("--no-same-story", help="Verbatim tier only.")] = False,
-    window_days: Annotated[float, typer.Option(min=0.0, help="Max days apart for same-story (when dated).")] = 2.0,
-    min_density: Annotated[float, typer.Option(min=0.01, max=1.0, help="Linked share needed to merge clusters.")] = 0.5,
+    window_days: Annotated[
+        float, typer.Option(min=0.0, help="Max days apart for same-story (when dated).")
+    ] = _DEFAULT_WINDOW,
+    no_window: Annotated[
+        bool, typer.Option("--no-window", help="Compare dated articles whatever their dates.")
+    ] = False,
+    min_density: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="Linked share needed to merge clusters.")
+    ] = DEFAULTS.min_density,
     no_passages: Annotated[bool, typer.Option("--no-passages", help="Skip passage attribution.")] = False,
     max_bytes: Annotated[int, typer.Option(min=1, help="Skip files larger than this many bytes.")] = DEFAULT_MAX_BYTES,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input was skipped.")] = False,
@@ -84,17 +104,19 @@ def scan(
     if output is not None and not output.absolute().parent.is_dir():
         raise _fail(f"--output {output}: {output.parent} is not an existing folder; create it or write elsewhere")
     scanner = Scanner(
-        shingle_size=shingle_size,
-        num_perm=num_perm,
-        seed=seed,
-        lsh_threshold=lsh_threshold,
-        near_duplicate=near_duplicate,
-        derived=derived,
-        min_shared=min_shared,
-        same_story=None if no_same_story else same_story,
-        window_days=window_days,
-        min_density=min_density,
-        passages=not no_passages,
+        DEFAULTS.replace(
+            shingle_size=shingle_size,
+            num_perm=num_perm,
+            seed=seed,
+            lsh_threshold=lsh_threshold,
+            near_duplicate=near_duplicate,
+            derived=derived,
+            min_shared=min_shared,
+            same_story=None if no_same_story else same_story,
+            window_days=None if no_window else window_days,
+            min_density=min_density,
+            passages=not no_passages,
+        )
     )
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
@@ -167,7 +189,7 @@ def compare(
             raise _fail(f"cannot read {path}: {reasons}")
         articles.append(found[0])
     if articles[0].id == articles[1].id:
-        articles[1] = Article(id=f"{articles[1].id} (2)", text=articles[1].text, title=articles[1].title)
+        articles[1] = dataclasses.replace(articles[1], id=f"{articles[1].id} (2)")
     comparison = Scanner().compare(articles[0], articles[1])
     pair = comparison.pairs[0] if comparison.pairs else None
     console = Console()

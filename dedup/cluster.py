@@ -19,9 +19,26 @@ one template filled a thousand times, cannot melt into a mega-cluster.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-__all__ = ["GuardedClustering", "spread"]
+if TYPE_CHECKING:
+    from .link import Links
+
+__all__ = ["GuardedClustering", "cluster_links", "spread"]
+
+
+def cluster_links(n_items: int, links: Links, min_density: float) -> np.ndarray:
+    """Cluster label per article from verified links (``-1``: in no cluster).
+
+    Links are put in canonical order (by pair) first, so equally strong links
+    are always merged in the same order: with positions in id order the
+    clusters are a function of the articles, whatever order they came in, and
+    clustering one connected component alone gives its part of the whole.
+    """
+    ordered = links.canonical()
+    return GuardedClustering(min_density).fit_predict(n_items, ordered.pairs, ordered.strength())
 
 
 class GuardedClustering:

@@ -20,7 +20,10 @@ class Passage:
     ``text == source[start:end]``, sliced when asked for, never stored twice.
 
     ``support`` counts the other cluster members carrying it (verbatim or
-    rewritten); ``added`` means none does; ``score`` ranks added passages.
+    rewritten); ``added`` means none does; ``score`` ranks added passages;
+    ``matched`` is the id of the member with the best evidence for it (None when
+    no member carries it) and ``verbatim`` whether some member carries it word
+    for word (else rewritten).
     """
 
     source: str = field(repr=False)
@@ -31,6 +34,8 @@ class Passage:
     label: str | None = None
     support: int = 0
     match: float = 0.0
+    matched: str | None = None
+    verbatim: bool = False
 
     @property
     def text(self) -> str:
@@ -46,6 +51,8 @@ class Passage:
             "label": self.label,
             "support": self.support,
             "match": round(self.match, 4),
+            "matched": self.matched,
+            "verbatim": self.verbatim,
         }
 
 
