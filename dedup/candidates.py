@@ -20,6 +20,8 @@ not precision.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from datasketch import MinHashLSH
 
@@ -45,8 +47,10 @@ class BandedLSH:
     weights : (float, float), default (0.3, 0.7)
         Weights of false positives and false negatives when choosing ``b`` and ``r``.
     max_bucket : int, default 1000
-        Buckets holding more documents than this (a template shared by
-        thousands of items) are skipped, keeping the pair count bounded.
+        Buckets holding more documents than this (thousands of near-identical
+        items, or a template) give only the pairs of their first document with
+        each other one, keeping the pair count bounded; :meth:`candidates`
+        returns such buckets too, so that clustering can treat them as one.
     """
 
     def __init__(
@@ -62,9 +66,7 @@ class BandedLSH:
         self.num_perm = num_perm
         self.weights = weights
         self.max_bucket = max_bucket
-        index = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=weights)
-        self.bands: int = index.b
-        self.rows: int = index.r
+        self.bands, self.rows = _band_choice(threshold, num_perm, tuple(weights))
 
     def band_keys(self, signatures: np.ndarray) -> np.ndarray:
         """One 64-bit key per (document, band), shape ``(n_docs, bands)``."""
@@ -82,6 +84,11 @@ class BandedLSH:
 
         Empty documents (no shingles) are never candidates.
         """
+        return self.candidates(signatures)[0]
+
+    def candidates(self, signatures: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Candidate pairs, and the members of every bucket larger than ``max_bucket``
+        (sorted; only their pairs with the first member are among the candidates)."""
         return self.self_join(*self._keys(signatures))
 
     def probe(self, queries: np.ndarray, stored: np.ndarray) -> np.ndarray:
@@ -104,16 +111,22 @@ class BandedLSH:
         nonempty = np.flatnonzero(~np.all(signatures == EMPTY_SIGNATURE_VALUE, axis=1))
         return self.band_keys(signatures[nonempty]), nonempty, signatures.shape[0]
 
-    def self_join(self, keys: np.ndarray, doc_ids: np.ndarray, n_docs: int) -> np.ndarray:
-        """Pairs of ``doc_ids`` sharing a bucket in some band (keys of shape ``(len(doc_ids), bands)``)."""
+    def self_join(self, keys: np.ndarray, doc_ids: np.ndarray, n_docs: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Pairs of ``doc_ids`` sharing a bucket in some band (keys of shape ``(len(doc_ids), bands)``),
+        and the oversized buckets."""
         if len(doc_ids) < 2:
-            return np.empty((0, 2), dtype=np.int64)
-        codes = [self._band_pairs(keys[:, band], doc_ids, n_docs) for band in range(self.bands)]
+            return np.empty((0, 2), dtype=np.int64), []
+        codes, oversized = [], []
+        for band in range(self.bands):
+            band_codes, band_oversized = self._band_pairs(keys[:, band], doc_ids, n_docs)
+            codes.append(band_codes)
+            oversized.extend(band_oversized)
         merged = np.unique(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
-        return decode_pairs(merged, n_docs)
+        distinct = {group.tobytes(): group for group in oversized}  # the same bucket is met in many bands
+        return decode_pairs(merged, n_docs), [distinct[key] for key in sorted(distinct)]
 
-    def _band_pairs(self, keys: np.ndarray, doc_ids: np.ndarray, n_docs: int) -> np.ndarray:
-        """Pairs sharing a bucket in one band, encoded as ``i * n_docs + j``."""
+    def _band_pairs(self, keys: np.ndarray, doc_ids: np.ndarray, n_docs: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Pairs sharing a bucket in one band, encoded as ``i * n_docs + j``, and the oversized buckets."""
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
         boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
@@ -122,11 +135,22 @@ class BandedLSH:
         pairs = starts[sizes == 2]
         first, second = doc_ids[order[pairs]], doc_ids[order[pairs + 1]]
         out = [np.minimum(first, second) * n_docs + np.maximum(first, second)]
-        groups = (sizes > 2) & (sizes <= self.max_bucket)
-        for start, size in zip(starts[groups], sizes[groups], strict=True):
+        oversized = []
+        for start, size in zip(starts[sizes > 2], sizes[sizes > 2], strict=True):
             members = np.sort(doc_ids[order[start : start + size]])
-            out.append(encode_pairs(members, n_docs))
-        return np.concatenate(out)
+            if size <= self.max_bucket:
+                out.append(encode_pairs(members, n_docs))
+            else:
+                out.append(members[0] * n_docs + members[1:])
+                oversized.append(members)
+        return np.concatenate(out), oversized
+
+
+@functools.lru_cache(maxsize=32)
+def _band_choice(threshold: float, num_perm: int, weights: tuple[float, float]) -> tuple[int, int]:
+    """datasketch's bands and rows for the threshold (an integration: computed once per setting)."""
+    index = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=weights)
+    return int(index.b), int(index.r)
 
 
 def encode_pairs(members: np.ndarray, n_docs: int) -> np.ndarray:

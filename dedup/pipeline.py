@@ -26,7 +26,17 @@ from .attribution import attribute, provenance
 from .candidates import BandedLSH
 from .cluster import cluster_links
 from .fingerprint import Prints, fingerprint
-from .link import Links, exact_pairs, representatives, story_links, verify, with_cosines
+from .link import (
+    Copies,
+    Links,
+    collapsed_groups,
+    exact_pairs,
+    expand,
+    representatives,
+    story_links,
+    verify,
+    with_cosines,
+)
 from .params import Params
 from .result import ScanResult
 from .story import Idf
@@ -63,21 +73,28 @@ class Scanner:
             prints = self._fingerprint(articles, report)
         with _stage(timings, "verbatim"):
             report("candidates", 0, None)
-            links, capped, n_candidates = self._verbatim(prints)
+            copies = Copies.of(prints.exact_keys)
+            exact, capped = exact_pairs(copies, params.max_exact_group)
+            found, oversized, n_candidates = self._verbatim(prints, copies)
+            links = Links.concat([verify(prints, prints, exact, params), expand(found, copies, params.max_exact_group)])
+            collapsed = collapsed_groups(len(articles), links, [*capped, *oversized])
         with _stage(timings, "same_story"):
             idf, vectors = _weigh(prints, links, params)
             if vectors is not None:
-                links = Links.concat([links, story_links(prints, vectors, _days(articles), links, params)])
+                story = story_links(prints, vectors, _days(articles), copies.distinct, found, params)
+                links = Links.concat([links, expand(story, copies, params.max_exact_group)])
             links = with_cosines(links, vectors)
         with _stage(timings, "cluster"):
             report("cluster", 0, None)
-            labels = cluster_links(len(articles), links, params.min_density)
+            labels = cluster_links(len(articles), links, params.min_density, collapsed)
         with _stage(timings, "passages"):
             passages = attribute(articles, prints.shingles, labels, idf, params, report)
         result = assemble(articles, skipped, links, labels, passages, *provenance(articles, passages, labels, links))
         result.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
         result.stats["lsh_candidates"] = n_candidates
         result.stats["capped_exact_groups"] = [[articles[m].id for m in group] for group in capped]
+        result.stats["oversized_buckets"] = len(oversized)
+        result.stats["collapsed_groups"] = [[articles[m].id for m in group] for group in collapsed]
         result.params = self.get_params()
         return result
 
@@ -92,7 +109,7 @@ class Scanner:
         links = verify(prints, prints, np.array([[0, 1]]), params)
         idf, vectors = _weigh(prints, links, params)
         if vectors is not None and not len(links):
-            links = story_links(prints, vectors, _days(articles), links, params)
+            links = story_links(prints, vectors, _days(articles), np.arange(2), links, params)
         links = with_cosines(links, vectors)
         labels = np.zeros(2, dtype=np.int64)
         passages = attribute(articles, prints.shingles, labels, idf, params)
@@ -108,17 +125,13 @@ class Scanner:
             report("fingerprint", min(start + size, len(articles)), len(articles))
         return Prints.concat(parts) if parts else fingerprint([], self.params)
 
-    def _verbatim(self, prints: Prints) -> tuple[Links, list[np.ndarray], int]:
-        """LSH candidates and exact-duplicate groups, verified."""
+    def _verbatim(self, prints: Prints, copies: Copies) -> tuple[Links, list[np.ndarray], int]:
+        """LSH candidates among distinct texts, verified; and the oversized buckets."""
         params = self.params
-        n = len(prints)
-        candidates = BandedLSH(params.lsh_threshold, params.num_perm, max_bucket=params.max_bucket).candidate_pairs(
-            prints.signatures
-        )
-        exact, capped = exact_pairs(prints.exact_keys, params.max_exact_group)
-        codes = np.union1d(candidates[:, 0] * n + candidates[:, 1], exact[:, 0] * n + exact[:, 1])
-        pairs = np.stack([codes // max(n, 1), codes % max(n, 1)], axis=1).astype(np.int64)
-        return verify(prints, prints, pairs, params), capped, len(pairs)
+        lsh = BandedLSH(params.lsh_threshold, params.num_perm, max_bucket=params.max_bucket)
+        pairs, oversized = lsh.candidates(prints.signatures[copies.distinct])
+        candidates = copies.distinct[pairs].reshape(-1, 2)
+        return verify(prints, prints, candidates, params), [copies.distinct[g] for g in oversized], len(candidates)
 
 
 def _collect(items: Iterable[Article | Skipped]) -> tuple[list[Article], list[Skipped]]:
