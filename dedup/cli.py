@@ -167,9 +167,23 @@ def _run(scanner: Scanner, path: Path, max_bytes: int, quiet: bool) -> ScanResul
         result = scanner.scan(items(), progress=report)
     if not quiet and skipped:
         err.print(f"{len(skipped)} input(s) skipped (listed above and in the JSON report's 'skipped')")
+    if not quiet:
+        _note_caps(result, scanner.params)
     if not quiet and result.stats.get("unreadable_dates"):
         err.print(f"[yellow]{result.stats['unreadable_dates']} article(s) kept undated (date unreadable)[/]")
     return result
+
+
+def _note_caps(result: ScanResult, params: Params) -> None:
+    """Say where a bound changed what is listed (the JSON report names the groups)."""
+    capped = result.stats.get("capped_exact_groups") or []
+    if capped:
+        err.print(f"[yellow]{len(capped)} group(s) of more than {params.max_exact_group} identical articles[/]: "
+                  "pairs listed from each group's first article only (stats.capped_exact_groups)")
+    if result.stats.get("oversized_buckets"):
+        err.print(f"[yellow]{result.stats['oversized_buckets']} LSH bucket(s) of more than {params.max_bucket} "
+                  "articles[/]: candidates from each bucket's first article only; verified near-duplicates "
+                  "cluster as one (stats.collapsed_groups)")
 
 
 @app.command()

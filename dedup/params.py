@@ -30,7 +30,9 @@ class Params:
     num_perm: int = field(default=128, metadata=_doc("MinHash permutations"))
     seed: int = field(default=1, metadata=_doc("MinHash seed (datasketch-compatible)"))
     lsh_threshold: float = field(default=0.2, metadata=_doc("Jaccard where LSH candidates start"))
-    max_bucket: int = field(default=1000, metadata=_doc("LSH buckets with more articles are skipped (templates)"))
+    max_bucket: int = field(
+        default=1000, metadata=_doc("LSH buckets with more articles pair their first article with each other one only")
+    )
     max_exact_group: int = field(
         default=50, metadata=_doc("exact-duplicate groups larger than this list pairs to their first member only")
     )

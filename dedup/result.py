@@ -10,8 +10,6 @@ from .article import Skipped
 
 __all__ = ["ArticleResult", "ClusterResult", "PairResult", "Passage", "ScanResult", "Section"]
 
-RELATIONS = ("exact", "near_duplicate", "derived", "same_story")
-LABELS = ("interview", "boilerplate", "attribution", "byline", "caption")
 
 
 @dataclass(slots=True)
@@ -136,10 +134,12 @@ class ScanResult:
         return out
 
     def article(self, article_id: str) -> ArticleResult:
-        for item in self.articles:
-            if item.id == article_id:
-                return item
-        raise KeyError(article_id)
+        """The article with this id (``KeyError`` if none)."""
+        index = self.__dict__.get("_by_id")
+        if index is None or len(index) != len(self.articles):
+            index = {item.id: item for item in self.articles}
+            self.__dict__["_by_id"] = index
+        return index[article_id]
 
 
 def _clean(value: Any) -> Any:
