@@ -58,6 +58,9 @@ class Params:
     min_density: float = field(
         default=0.5, metadata=_doc("share of linked member pairs two clusters need to merge (anti-chaining)")
     )
+    story_resolution: float = field(
+        default=0.1, metadata=_doc("CPM resolution of stories: a story's families must link with this weighted density")
+    )
     passages: bool = field(default=True, metadata=_doc("run passage attribution (added sections, wire core)"))
     passage_containment: float = field(default=0.5, metadata=_doc("passage shingle containment for verbatim support"))
     passage_cosine: float = field(default=0.2, metadata=_doc("passage TF-IDF cosine for rewritten support"))
@@ -144,6 +147,7 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "max_df_floor": (0, 1 << 62, "a non-negative int"),
     "full_idf_docs": (2, 1 << 62, "at least 2"),
     "min_density": (1e-9, 1.0, "in (0, 1]"),
+    "story_resolution": (1e-9, 1.0, "in (0, 1]"),
     "passage_containment": _UNIT,
     "passage_cosine": _UNIT,
     "passage_min_terms": (0, 1 << 62, "a non-negative int"),

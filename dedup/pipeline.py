@@ -24,7 +24,6 @@ from .article import Article, Skipped
 from .assemble import assemble
 from .attribution import attribute, provenance
 from .candidates import BandedLSH
-from .cluster import cluster_links
 from .fingerprint import Prints, fingerprint
 from .link import (
     Copies,
@@ -39,6 +38,7 @@ from .link import (
 )
 from .params import Params
 from .result import ScanResult
+from .stories import family_labels, story_labels
 from .story import Idf
 
 __all__ = ["Scanner"]
@@ -86,10 +86,12 @@ class Scanner:
             links = with_cosines(links, vectors)
         with _stage(timings, "cluster"):
             report("cluster", 0, None)
-            labels = cluster_links(len(articles), links, params.min_density, collapsed)
+            families = family_labels(len(articles), links, params.min_density, collapsed)
+            labels = story_labels(len(articles), links, families, params.story_resolution)
         with _stage(timings, "passages"):
             passages = attribute(articles, prints.shingles, labels, idf, params, report)
-        result = assemble(articles, skipped, links, labels, passages, *provenance(articles, passages, labels, links))
+        result = assemble(articles, skipped, links, labels, families, passages,
+                          *provenance(articles, passages, labels, links))
         result.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
         result.stats["lsh_candidates"] = n_candidates
         result.stats["capped_exact_groups"] = [[articles[m].id for m in group] for group in capped]
@@ -112,8 +114,10 @@ class Scanner:
             links = story_links(prints, vectors, _days(articles), np.arange(2), links, params)
         links = with_cosines(links, vectors)
         labels = np.zeros(2, dtype=np.int64)
+        families = family_labels(2, links, params.min_density)
         passages = attribute(articles, prints.shingles, labels, idf, params)
-        result = assemble(articles, [], links, labels, passages, *provenance(articles, passages, labels, links))
+        result = assemble(articles, [], links, labels, families, passages,
+                          *provenance(articles, passages, labels, links))
         result.params = self.get_params()
         return result
 

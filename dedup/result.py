@@ -8,7 +8,7 @@ from typing import Any
 
 from .article import Skipped
 
-__all__ = ["ArticleResult", "ClusterResult", "PairResult", "Passage", "ScanResult", "Section"]
+__all__ = ["ArticleResult", "ClusterResult", "Family", "PairResult", "Passage", "ScanResult", "Section"]
 
 
 
@@ -93,12 +93,25 @@ class PairResult:
 
 
 @dataclass
+class Family:
+    """Articles of one story that carry the same wire copy, with their own origin and core."""
+
+    id: str
+    members: list[str]
+    origin: str | None = None
+    core: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
 class ClusterResult:
+    """A story: the articles about one event; ``families`` are its groups of verbatim copies."""
+
     id: str
     members: list[str]
     origin: str | None = None
     relations: dict[str, int] = field(default_factory=dict)
     core: list[dict[str, Any]] = field(default_factory=list)
+    families: list[Family] = field(default_factory=list)
 
 
 @dataclass
