@@ -31,7 +31,7 @@ from . import relation
 from .candidates import decode_pairs, encode_pairs
 from .fingerprint import Prints
 from .params import Params
-from .story import neighbours, row_cosines
+from .story import Idf, neighbours, row_cosines
 from .verify import Overlaps, figures_agree, verbatim_relations
 
 __all__ = ["Copies", "Links", "collapsed_groups", "exact_pairs", "expand", "representatives", "story_links", "verify"]
@@ -240,22 +240,32 @@ def representatives(n_docs: int, links: Links) -> np.ndarray:
 
 
 def story_links(
-    prints: Prints, vectors: sp.csr_matrix, times: np.ndarray | None, rows: np.ndarray, known: Links, params: Params
+    prints: Prints, idf: Idf, vectors: sp.csr_matrix, times: np.ndarray | None, rows: np.ndarray, known: Links,
+    params: Params,
 ) -> Links:
     """Nearest TF-IDF neighbours among the articles ``rows`` (positions) not already linked:
     verified verbatim first (they also catch copies whose Jaccard is too low for LSH,
-    like a short excerpt of a long text), the rest ``same_story``."""
+    like a short excerpt of a long text), the rest ``same_story``.
+
+    Long articles take part with their windows too (:attr:`Prints.windows`), so a
+    rewrite of one part of a long page is compared with that part.
+    """
     assert params.same_story is not None
     n_docs = len(prints)
+    window_rows = prints.window_rows().take(rows)
+    owners = np.concatenate([rows, rows[window_rows.row_ids()]])
+    stacked = vectors[rows]
+    if prints.windows is not None and len(window_rows.values):
+        stacked = sp.vstack([stacked, idf.transform(prints.windows[window_rows.values])]).tocsr()
     found, _ = neighbours(
-        vectors[rows],
-        times[rows] if times is not None else None,
+        stacked,
+        times[owners] if times is not None else None,
         k=params.story_neighbours,
         min_cosine=params.same_story,
         window_days=params.window_days,
         min_shared_terms=params.story_min_terms,
+        owners=owners,
     )
-    found = rows[found].reshape(-1, 2)
     found = found[~np.isin(found[:, 0] * n_docs + found[:, 1], known.codes(n_docs))]
     copies = verify(prints, prints, found, params)
     story = found[~np.isin(found[:, 0] * n_docs + found[:, 1], copies.codes(n_docs))]
@@ -264,8 +274,21 @@ def story_links(
     return Links.concat([copies, same_story])
 
 
-def with_cosines(links: Links, vectors: sp.csr_matrix | None) -> Links:
-    """The links with the TF-IDF cosine of each pair (0 without vectors)."""
-    if vectors is None:
+def with_cosines(links: Links, prints: Prints, idf: Idf | None, vectors: sp.csr_matrix | None) -> Links:
+    """The links with the TF-IDF cosine of each pair (0 without vectors): the best of
+    the whole articles and of their windows, when an article is long enough to have some."""
+    if vectors is None or idf is None:
         return links
-    return links.with_cosine(row_cosines(vectors, vectors, links.pairs))
+    cosine = row_cosines(vectors, vectors, links.pairs)
+    windows = prints.window_rows()
+    if prints.windows is None or len(windows.values) == 0:
+        return links.with_cosine(cosine)
+    has = windows.sizes() > 0
+    long_pairs = np.flatnonzero(has[links.pairs[:, 0]] | has[links.pairs[:, 1]])
+    window_vectors = idf.transform(prints.windows)
+    for k in long_pairs:
+        i, j = links.pairs[k]
+        left = sp.vstack([vectors[i], window_vectors[windows.row(i)]])
+        right = sp.vstack([vectors[j], window_vectors[windows.row(j)]])
+        cosine[k] = max(cosine[k], float((left @ right.T).max()))
+    return links.with_cosine(cosine)

@@ -51,6 +51,9 @@ class Params:
     window_days: float | None = field(
         default=2.0, metadata=_doc("dated articles further apart are never same-story candidates; None: no window")
     )
+    story_window: int = field(
+        default=400, metadata=_doc("tokens per window of long articles (same-story search compares windows too)")
+    )
     n_features: int = field(default=1 << 20, metadata=_doc("hash space of TF-IDF terms"))
     max_df: float = field(default=0.01, metadata=_doc("terms in more than this share of articles get no weight"))
     max_df_floor: int = field(default=50, metadata=_doc("... and in more than this many articles"))
@@ -118,11 +121,30 @@ class Params:
         return [(f.name, f.default, f.metadata.get("doc", "")) for f in fields(cls)]
 
 
+    @classmethod
+    def markdown(cls) -> str:
+        """The README's parameter table (``python -c "from dedup import Params; print(Params.markdown())"``)."""
+        rows = ["| parameter | default | CLI | meaning |", "|---|---|---|---|"]
+        for name, default, doc in cls.describe():
+            shown = f"{default:,}" if type(default) is int and default >= 10_000 else default
+            rows.append(f"| `{name}` | {shown} | {_CLI.get(name, '')} | {doc} |")
+        return "\n".join(rows) + "\n"
+
+
+_CLI = {
+    name: f"`--{name.replace('_', '-')}`"
+    for name in ("shingle_size", "num_perm", "seed", "lsh_threshold", "near_duplicate", "derived", "min_shared",
+                 "min_density")
+} | {
+    "same_story": "`--same-story`, `--no-same-story`",
+    "window_days": "`--window-days`, `--no-window`",
+    "passages": "`--no-passages`",
+}
 _OPTIONAL = {"same_story", "window_days"}
 _INTS = {
     "shingle_size", "num_perm", "seed", "max_bucket", "max_exact_group", "min_shared", "min_figures",
-    "story_neighbours", "story_min_terms", "n_features", "max_df_floor", "full_idf_docs", "passage_min_terms",
-    "passage_members", "max_passage_chars", "batch_size",
+    "story_neighbours", "story_min_terms", "story_window", "n_features", "max_df_floor", "full_idf_docs",
+    "passage_min_terms", "passage_members", "max_passage_chars", "batch_size",
 }
 _UNIT = (0.0, 1.0, "in [0, 1]")
 _POSITIVE = (1, 1 << 62, "a positive int")
@@ -143,6 +165,7 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "story_min_terms": (0, 1 << 62, "a non-negative int"),
     "window_days": (0.0, math.inf, "non-negative days or None"),
     "n_features": (16, 1 << 31, "an int in 16..2**31"),
+    "story_window": (20, 1 << 62, "at least 20"),
     "max_df": (1e-9, 1.0, "in (0, 1]"),
     "max_df_floor": (0, 1 << 62, "a non-negative int"),
     "full_idf_docs": (2, 1 << 62, "at least 2"),

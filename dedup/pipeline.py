@@ -80,10 +80,10 @@ class Scanner:
             collapsed = collapsed_groups(len(articles), links, [*capped, *oversized])
         with _stage(timings, "same_story"):
             idf, vectors = _weigh(prints, links, params)
-            if vectors is not None:
-                story = story_links(prints, vectors, _days(articles), copies.distinct, found, params)
+            if idf is not None and vectors is not None:
+                story = story_links(prints, idf, vectors, _days(articles), copies.distinct, found, params)
                 links = Links.concat([links, expand(story, copies, params.max_exact_group)])
-            links = with_cosines(links, vectors)
+            links = with_cosines(links, prints, idf, vectors)
         with _stage(timings, "cluster"):
             report("cluster", 0, None)
             families = family_labels(len(articles), links, params.min_density, collapsed)
@@ -110,9 +110,9 @@ class Scanner:
         prints = fingerprint([a.text for a in articles], params)
         links = verify(prints, prints, np.array([[0, 1]]), params)
         idf, vectors = _weigh(prints, links, params)
-        if vectors is not None and not len(links):
-            links = story_links(prints, vectors, _days(articles), np.arange(2), links, params)
-        links = with_cosines(links, vectors)
+        if idf is not None and vectors is not None and not len(links):
+            links = story_links(prints, idf, vectors, _days(articles), np.arange(2), links, params)
+        links = with_cosines(links, prints, idf, vectors)
         labels = np.zeros(2, dtype=np.int64)
         families = family_labels(2, links, params.min_density)
         passages = attribute(articles, prints.shingles, labels, idf, params)
