@@ -1,7 +1,8 @@
 """Passage-level reuse (issue 9): winnowing + postings against whole-document LSH.
 
     .venv/bin/python benchmarks/passage_reuse.py [--data ../shared/data] [--only quality,sweep,scale,pages]
-                                                  [--excerpts 200] [--halves 50] [--background 2000]
+                                                  [--excerpts 200] [--halves 50] [--single 100]
+                                                  [--background 2000]
                                                   [--subset N] [--json out.json]
 
 Sections (each skips with a message when its files are absent):
@@ -9,7 +10,8 @@ Sections (each skips with a message when its files are absent):
 * ``quality`` -- a corpus built from Reuters-21578 stories (disjoint pools:
   sources, filler, background): ``--excerpts`` hosts each carrying 2-3
   paragraphs of a source inside about 5x as much text of other stories,
-  ``--halves`` articles made of the first halves of two sources, and
+  ``--halves`` articles made of the first halves of two sources, ``--single``
+  hosts of a one-paragraph excerpt (harder: Reuters paragraphs are short), and
   ``--background`` other stories. Recall and precision of the planted pairs
   for (1) winnow + ``self_join`` candidates and (2) whole-document
   ``BandedLSH(0.2)`` over MinHash of 3-shingles (the pipeline's default), both
@@ -49,7 +51,7 @@ from dedup.postings import DEFAULT_MAX_DF, DEFAULT_MIN_SHARED, Postings, self_jo
 from dedup.quotes import span_kind  # noqa: E402
 from dedup.shingle import ShingleBatch, ShingleHasher  # noqa: E402
 from dedup.sign import MinHasher  # noqa: E402
-from dedup.spans import DEFAULT_MIN_WORDS, shared_runs, spans_for_pairs  # noqa: E402
+from dedup.spans import DEFAULT_MIN_WORDS, shared_runs, spans_for_pairs, token_offsets  # noqa: E402
 from dedup.verify import Overlaps  # noqa: E402
 from dedup.winnow import DEFAULT_K, DEFAULT_W, fingerprint_texts, winnow  # noqa: E402
 from tests.constructed import Story, excerpt_case, halves_case, load_stories  # noqa: E402
@@ -66,12 +68,14 @@ def exact_families(texts: list[str]) -> np.ndarray:
 # --------------------------------------------------------------------------- corpus
 
 
-def build_corpus(pool: tuple[Story, ...], n_excerpts: int, n_halves: int, n_background: int) -> dict[str, Any]:
+def build_corpus(
+    pool: tuple[Story, ...], n_excerpts: int, n_halves: int, n_background: int, n_single: int = 0
+) -> dict[str, Any]:
     rng = random.Random(SEED)
     stories = list(pool)
     rng.shuffle(stories)
     long_ones = [s for s in stories if len(s.paragraphs) >= 5]
-    sources = long_ones[: n_excerpts + 2 * n_halves]
+    sources = long_ones[: n_excerpts + 2 * n_halves + n_single]
     chosen = {s.id for s in sources}
     rest = [s for s in stories if s.id not in chosen]
     background, filler = rest[:n_background], rest[n_background:]
@@ -94,6 +98,15 @@ def build_corpus(pool: tuple[Story, ...], n_excerpts: int, n_halves: int, n_back
         texts += case.texts
         kinds += ["source", "source", "halves_host"]
         truth |= {(base + x, base + y) for x, y in case.truth}
+    for i in range(n_single):
+        slice_ = tuple(filler[filler_at : filler_at + 8])
+        filler_at += 8
+        source = sources[n_excerpts + 2 * n_halves + i]
+        case = excerpt_case((source,), rng, n_paragraphs=1, ratio=5.0, filler_pool=slice_)
+        base = len(texts)
+        texts += case.texts
+        kinds += ["source", "single_host"]
+        truth |= {(base + a, base + b) for a, b in case.truth}
     for story in background:
         texts.append("\n\n".join(story.paragraphs))
         kinds.append("background")
@@ -143,16 +156,19 @@ def quality(data: Path, args: argparse.Namespace, sweep: bool) -> dict[str, Any]
         print(f"quality: {path} absent, skipped")
         return {}
     pool = load_stories(path)
-    corpus = build_corpus(pool, args.excerpts, args.halves, args.background)
+    corpus = build_corpus(pool, args.excerpts, args.halves, args.background, args.single)
     texts, truth, kinds = corpus["texts"], corpus["truth"], corpus["kinds"]
     families = exact_families(texts)
     print(
         f"quality: {len(texts)} texts ({kinds.count('excerpt_host')} excerpt hosts, "
-        f"{kinds.count('halves_host')} halves hosts, {kinds.count('background')} background), {len(truth)} true pairs"
+        f"{kinds.count('halves_host')} halves hosts, {kinds.count('single_host')} one-paragraph hosts, "
+        f"{kinds.count('background')} background), {len(truth)} true pairs"
     )
     batch = ShingleHasher(DEFAULT_K).transform(texts)
     sets = batch.sets()
-    by_kind = {kind: {p for p in truth if kinds[p[1]] == kind} for kind in ("excerpt_host", "halves_host")}
+    by_kind = {
+        kind: {p for p in truth if kinds[p[1]] == kind} for kind in ("excerpt_host", "halves_host", "single_host")
+    }
     out: dict[str, Any] = {"texts": len(texts), "true_pairs": len(truth)}
 
     def evaluate(name: str, cand: np.ndarray, min_words: int) -> dict[str, Any]:
@@ -212,6 +228,9 @@ def quality(data: Path, args: argparse.Namespace, sweep: bool) -> dict[str, Any]
                         "verified": score(kept, truth),
                         "run_only": score(kept[longest >= min_words], truth),
                     }
+                    found = {(int(a), int(b)) for a, b in kept[longest >= min_words]}
+                    for kind, sub in by_kind.items():
+                        row[f"run_only_recall_{kind}"] = round(len(found & sub) / len(sub), 4) if sub else None
                     out["sweep"].append(row)
                     print(
                         f"  sweep w={w} min_shared={min_shared} min_words={min_words} prints={n_prints} "
@@ -338,6 +357,27 @@ def pages(data: Path, n_sample: int = 10) -> dict[str, Any]:
         f"pages: {len(texts)} pages, {len(cand)} candidate pairs, {len(kept)} verified "
         f"(dropped_df {cand.dropped_df}, dropped_bucket {cand.dropped_bucket})"
     )
+    kinds_per_pair = [
+        [span_kind(texts[a], s.a_start, s.a_end) for s in sp] for (a, b), sp in zip(kept.tolist(), spans, strict=True)
+    ]
+    out["quote_or_tweet_only"] = sum(1 for k in kinds_per_pair if k and all(x is not None for x in k))
+    out["no_span_of_min_words"] = sum(1 for k in kinds_per_pair if not k)
+    out["same_outlet"] = sum(1 for a, b in kept.tolist() if records[a].get("outlet") == records[b].get("outlet"))
+    print(
+        f"pages: of {len(kept)} verified pairs, {out['quote_or_tweet_only']} share only quotations/tweets, "
+        f"{out['no_span_of_min_words']} have no run of {DEFAULT_MIN_WORDS} words (containment only), "
+        f"{out['same_outlet']} are within one outlet"
+    )
+    out["max_df"] = []
+    prints = winnow(batch, DEFAULT_W, DEFAULT_K)
+    for max_df in (3, 5, 10, 50):
+        c = self_join(Postings.build(prints, families), max_df=max_df)
+        v, _ = verify(texts, batch, batch.sets(), c.pairs, DEFAULT_MIN_WORDS, DEFAULT_K)
+        out["max_df"].append({"max_df": max_df, "dropped_df": c.dropped_df, "candidates": len(c), "verified": len(v)})
+        print(f"pages max_df={max_df}: dropped {c.dropped_df} fingerprints, {len(c)} candidates, {len(v)} verified")
+    out["most_common"] = _most_common(texts, prints, families, 8)
+    for item in out["most_common"]:
+        print(f"pages: fingerprint in {item['families']} families: {item['text']!r}")
     rng = random.Random(SEED)
     for n in sorted(rng.sample(range(len(kept)), min(n_sample, len(kept)))):
         a, b = (int(x) for x in kept[n])
@@ -361,6 +401,22 @@ def pages(data: Path, n_sample: int = 10) -> dict[str, Any]:
     return out
 
 
+def _most_common(texts: list[str], prints: Any, families: np.ndarray, n: int) -> list[dict[str, Any]]:
+    """The ``n`` fingerprints held by the most families, with the text of one occurrence."""
+    doc = prints.doc_index()
+    pairs = np.unique(np.stack([prints.hashes.astype(np.int64), families[doc]], axis=1), axis=0)
+    keys, counts = np.unique(pairs[:, 0], return_counts=True)
+    out = []
+    for key in keys[np.argsort(-counts, kind="stable")][:n]:
+        at = int(np.flatnonzero(prints.hashes.astype(np.int64) == key)[0])
+        d, position = int(doc[at]), int(prints.positions[at])
+        offsets = token_offsets(texts[d])
+        end = min(position + DEFAULT_K, len(offsets)) - 1
+        text = texts[d][int(offsets.starts[position]) : int(offsets.ends[end])]
+        out.append({"families": int(counts[keys == key][0]), "text": text})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -368,6 +424,7 @@ def main() -> None:
     parser.add_argument("--excerpts", type=int, default=200)
     parser.add_argument("--halves", type=int, default=50)
     parser.add_argument("--background", type=int, default=2000)
+    parser.add_argument("--single", type=int, default=100, help="hosts of a one-paragraph excerpt (harder)")
     parser.add_argument("--subset", type=int, default=None, help="scale: first N Reuters stories only")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)

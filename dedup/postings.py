@@ -27,6 +27,26 @@ The bucket rule, for the rows of one fingerprint:
    bucket ever makes more than ``max_bucket**2 / 2`` pairs.
 3. otherwise every pair of distinct documents in the bucket shares one
    fingerprint; a pair is a candidate when it shares at least ``min_shared``.
+
+**Guarantee.** A run of at least ``min_shared * w + k - 1`` shared tokens
+holds ``min_shared`` disjoint windows, hence that many distinct shared
+fingerprints: the pair is a candidate unless some of them were dropped by
+rule 1 or 2. With the defaults (``k=5``, ``w=10``, ``min_shared=2``) that is
+24 tokens, under the 25-word minimum run of :mod:`dedup.spans`.
+
+**Defaults, measured** (``benchmarks/passage_reuse.py``, 400 planted
+excerpt pairs from Reuters-21578 among 2,750 texts): ``w=10, min_shared=2``
+keeps every pair that the exhaustive ``w=4, min_shared=1`` (12x the
+candidates) finds with a 25-word run, with 936 candidates and 99k
+fingerprints; ``min_shared=3`` loses 1 % of those, ``5`` (the issue's
+prototype) 9 %. ``max_df=50``: on that corpus recall is the same for any
+``max_df >= 5``; on news_pages_2018 the most widely shared fingerprints are a
+quoted company statement (16 families), so a small ``max_df`` only drops
+quotations there; 50 leaves room for a wire story carried, edited, by dozens
+of outlets (each its own family) while dropping clutter at corpus scale.
+``max_bucket=500``: at most 124,750 pairs from one fingerprint; the largest
+bucket of all Reuters-21578 has 264 documents, so it only guards against
+templates at larger scale.
 """
 
 from __future__ import annotations

@@ -42,6 +42,9 @@ from .shingle import ShingleBatch
 
 __all__ = ["DEFAULT_MIN_WORDS", "Span", "TokenOffsets", "pair_spans", "shared_runs", "spans_for_pairs", "token_offsets"]
 
+# Measured on planted Reuters excerpts (benchmarks/passage_reuse.py): a 25-word minimum finds
+# every 2-3 paragraph excerpt and 70 % of one-paragraph ones (20 words: 87 %, 30: 52 %, 40: 16 %);
+# precision against the planted pairs 0.91 (20 words: 0.84, 30: 0.94, 40: 0.95).
 DEFAULT_MIN_WORDS = 25
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")
 _PARAGRAPH = re.compile(r"[^\n]+")

@@ -177,6 +177,18 @@ def test_self_join_is_the_bucket_rule():
         assert got == _brute_force(docs, families, rule["min_shared"], rule["max_df"], rule["max_bucket"])
 
 
+def test_pairs_are_counted_the_same_in_many_small_steps(monkeypatch):
+    import dedup.postings as module
+
+    rng = np.random.default_rng(7)
+    prints, docs = _random_prints(rng, 40)
+    families = np.arange(40)
+    expected = _brute_force(docs, families, 2, 50, 500)
+    monkeypatch.setattr(module, "_PAIRS_PER_STEP", 5)
+    found = self_join(Postings.build(prints, families))
+    assert {(int(a), int(b)): int(s) for (a, b), s in zip(found.pairs, found.shared, strict=True)} == expected
+
+
 def test_probe_agrees_with_self_join_on_random_data():
     rng = np.random.default_rng(2)
     for _ in range(150):
