@@ -172,8 +172,10 @@ def quality(data: Path, args: argparse.Namespace, sweep: bool) -> dict[str, Any]
     out: dict[str, Any] = {"texts": len(texts), "true_pairs": len(truth)}
 
     def evaluate(name: str, cand: np.ndarray, min_words: int) -> dict[str, Any]:
+        start = time.perf_counter()
         kept, longest = verify(texts, batch, sets, cand, min_words, DEFAULT_K)
-        record = {"candidates": score(cand, truth), "verified": score(kept, truth)}
+        record: dict[str, Any] = {"verify_seconds": round(time.perf_counter() - start, 3)}
+        record.update(candidates=score(cand, truth), verified=score(kept, truth))
         run_only = kept[longest >= min_words]
         record["verified_run_only"] = score(run_only, truth)
         record["unplanted_with_run_40"] = sum(
@@ -182,8 +184,8 @@ def quality(data: Path, args: argparse.Namespace, sweep: bool) -> dict[str, Any]
         for kind, sub in by_kind.items():
             found = {(int(a), int(b)) for a, b in kept} & sub
             record[f"recall_{kind}"] = round(len(found) / len(sub), 4) if sub else None
-        false = [(int(a), int(b), int(n)) for (a, b), n in zip(kept, longest, strict=True) if (a, b) not in truth]
-        record["false_sample"] = false[:10]
+        false = [int(n) for (a, b), n in zip(kept.tolist(), longest.tolist(), strict=True) if (a, b) not in truth]
+        record["unplanted_longest_runs"] = sorted(false)
         print(
             f"  {name}: {record['candidates']} -> verified {record['verified']}; run >= {min_words} only "
             f"{record['verified_run_only']}; unplanted pairs with a 40-word run {record['unplanted_with_run_40']}",
@@ -375,8 +377,7 @@ def pages(data: Path, n_sample: int = 10) -> dict[str, Any]:
         v, _ = verify(texts, batch, batch.sets(), c.pairs, DEFAULT_MIN_WORDS, DEFAULT_K)
         out["max_df"].append({"max_df": max_df, "dropped_df": c.dropped_df, "candidates": len(c), "verified": len(v)})
         print(f"pages max_df={max_df}: dropped {c.dropped_df} fingerprints, {len(c)} candidates, {len(v)} verified")
-    out["most_common"] = _most_common(texts, prints, families, 8)
-    for item in out["most_common"]:
+    for item in _most_common(texts, prints, families, 8):
         print(f"pages: fingerprint in {item['families']} families: {item['text']!r}")
     rng = random.Random(SEED)
     for n in sorted(rng.sample(range(len(kept)), min(n_sample, len(kept)))):
@@ -393,11 +394,11 @@ def pages(data: Path, n_sample: int = 10) -> dict[str, Any]:
             "span_words": words,
         }
         if best is not None:
-            item["best_span_a"] = texts[a][best.a_start : best.a_end][:300]
             item["best_kind"] = span_kind(texts[a], best.a_start, best.a_end)
             item["kinds"] = [span_kind(texts[a], s.a_start, s.a_end) for s in span_list]
-        out["sample"].append(item)
-        print(json.dumps(item, ensure_ascii=False, indent=1))
+        out["sample"].append(item)  # ids and numbers only: the corpus text is printed, never stored
+        shown = {**item, "best_span_a": texts[a][best.a_start : best.a_end][:300] if best else None}
+        print(json.dumps(shown, ensure_ascii=False, indent=1))
     return out
 
 
