@@ -187,10 +187,10 @@ def truncated_case(pool: tuple[Story, ...], rng: random.Random) -> Case:
 
 
 def widget_case(pool: tuple[Story, ...], rng: random.Random, n_pages: int = 2) -> Case:
-    """``n_pages`` unrelated stories, each followed by the same share widget and quoted tweet.
-    No pair truly shares copy."""
+    """``n_pages`` unrelated stories, each embedding the same quoted tweet after its first
+    paragraph and ending with the same share widget. No pair truly shares copy."""
     stories = rng.sample(pool, n_pages)
-    texts = ["\n\n".join([*s.paragraphs, TWEET, WIDGET]) for s in stories]
+    texts = ["\n\n".join([s.paragraphs[0], TWEET, *s.paragraphs[1:], WIDGET]) for s in stories]
     return Case(texts, [f"widget-{s.id}" for s in stories])
 
 

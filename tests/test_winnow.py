@@ -142,22 +142,46 @@ def test_fingerprints_are_stable_and_round_trip_through_bytes():
 # --------------------------------------------------------------------------- postings
 
 
-def _random_prints(rng: np.random.Generator, n: int) -> tuple[Fingerprints, list[np.ndarray]]:
-    docs = [rng.integers(0, int(rng.integers(5, 150)), int(m)).astype(np.uint64) for m in rng.integers(0, 40, n)]
-    batch = _batch(docs)
-    return Fingerprints(batch.hashes, np.zeros(len(batch.hashes), np.int64), batch.offsets), docs
+def _random_prints(rng: np.random.Generator, n: int, w: int = 4) -> tuple[Fingerprints, list]:
+    """Random fingerprints (small key space: many shared) at increasing random positions."""
+    docs = []
+    for m in rng.integers(0, 40, n):
+        keys = rng.integers(0, int(rng.integers(5, 150)), int(m)).astype(np.uint64)
+        docs.append((keys, np.cumsum(rng.integers(1, 7, int(m))).astype(np.int64)))
+    lengths = [len(k) for k, _ in docs]
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    hashes = np.concatenate([k for k, _ in docs]) if docs else np.empty(0, np.uint64)
+    positions = np.concatenate([p for _, p in docs]) if docs else np.empty(0, np.int64)
+    return Fingerprints(hashes.astype(np.uint64), positions, offsets, w=w), docs
 
 
-def _brute_force(docs, families, min_shared, max_df, max_bucket) -> dict[tuple[int, int], int]:
+def _subset(docs: list, ids: np.ndarray, w: int) -> Fingerprints:
+    chosen = [docs[d] for d in ids]
+    offsets = np.concatenate(([0], np.cumsum([len(k) for k, _ in chosen]))).astype(np.int64)
+    hashes = np.concatenate([k for k, _ in chosen]) if chosen else np.empty(0, np.uint64)
+    positions = np.concatenate([p for _, p in chosen]) if chosen else np.empty(0, np.int64)
+    return Fingerprints(hashes.astype(np.uint64), positions.astype(np.int64), offsets, w=w)
+
+
+def _brute_force(docs, families, min_shared, max_df, max_bucket, w=4) -> dict[tuple[int, int], int]:
+    """The bucket rule written out: df over families, edges of common blocks, template buckets."""
     holders = collections.defaultdict(set)
-    for d, doc in enumerate(docs):
-        for h in set(doc.tolist()):
+    first_at = {}  # (key, doc) -> position of its first occurrence
+    for d, (keys, positions) in enumerate(docs):
+        for h, p in zip(keys.tolist(), positions.tolist(), strict=True):
             holders[h].add(d)
+            first_at.setdefault((h, d), p)
+    common = {h for h, members in holders.items() if len({families[d] for d in members}) > max_df}
+    common_at = collections.defaultdict(list)
+    for (h, d), p in first_at.items():
+        if h in common:
+            common_at[d].append(p)
     counts: collections.Counter[tuple[int, int]] = collections.Counter()
-    for members in holders.values():
-        if len({families[d] for d in members}) > max_df or len(members) > max_bucket:
+    for h, members in holders.items():
+        if h in common or len(members) > max_bucket:
             continue
-        counts.update(itertools.combinations(sorted(members), 2))
+        evidence = [d for d in members if all(abs(first_at[(h, d)] - c) >= w for c in common_at[d])]
+        counts.update(itertools.combinations(sorted(evidence), 2))
     return {pair: n for pair, n in counts.items() if n >= min_shared}
 
 
@@ -205,9 +229,7 @@ def test_probe_agrees_with_self_join_on_random_data():
         sides = {}
         for flag in (True, False):
             ids = np.flatnonzero(is_query == flag)
-            part = _batch([docs[d] for d in ids])
-            fp = Fingerprints(part.hashes, np.zeros(len(part.hashes), np.int64), part.offsets)
-            sides[flag] = Postings.build(fp, families[ids], doc_ids=ids)
+            sides[flag] = Postings.build(_subset(docs, ids, 4), families[ids], doc_ids=ids)
         stored = Postings.from_bytes(sides[False].to_bytes())  # as read back from an index
         probed = probe(sides[True], stored, **rule)
         got = {(int(a), int(b)): int(s) for (a, b), s in zip(probed.pairs, probed.shared, strict=True)}
@@ -223,10 +245,10 @@ def test_postings_merge_is_the_table_of_the_union():
     prints, _ = _random_prints(rng, 12)
     whole = Postings.build(prints)
     half = prints.offsets[6]
-    first = Fingerprints(prints.hashes[:half], prints.positions[:half], prints.offsets[:7])
-    second = Fingerprints(prints.hashes[half:], prints.positions[half:], prints.offsets[6:] - half)
+    first = Fingerprints(prints.hashes[:half], prints.positions[:half], prints.offsets[:7], w=4)
+    second = Fingerprints(prints.hashes[half:], prints.positions[half:], prints.offsets[6:] - half, w=4)
     merged = Postings.build(first).merge(Postings.build(second, doc_ids=np.arange(6, 12)))
-    for name in ("keys", "docs", "families"):
+    for name in ("keys", "docs", "families", "positions"):
         assert np.array_equal(getattr(merged, name), getattr(whole, name))
 
 
@@ -402,9 +424,14 @@ def test_widget_and_tweet_shared_by_unrelated_articles():
     assert len(cand) == 1
     (spans,) = spans_for_pairs(two.texts, batch, cand.pairs, DEFAULT_K)
     text = two.texts[0]
-    clutter = text.index(constructed.TWEET[:30])
-    assert all(s.a_start >= clutter - 2 for s in spans)
-    assert span_kind(text, spans[0].a_start, spans[0].a_end) == "tweet"
+    tweet, widget = text.index(constructed.TWEET), text.index(constructed.WIDGET)
+    assert len(spans) == 2
+    first, second = sorted(spans, key=lambda s: s.a_start)
+    assert tweet <= first.a_start and first.a_end <= tweet + len(constructed.TWEET)
+    assert widget <= second.a_start and second.a_end <= widget + len(constructed.WIDGET)
+    # the tweet counts apart from narration; the widget is only discounted by document frequency
+    assert span_kind(text, first.a_start, first.a_end) == "tweet"
+    assert span_kind(text, second.a_start, second.a_end) is None
     # the same widget and tweet on many unrelated pages (more families than max_df): never a pair
     many = constructed.widget_case(pool, random.Random(2), n_pages=DEFAULT_MAX_DF + 10)
     _, cand = _candidates(many.texts)
