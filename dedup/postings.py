@@ -88,9 +88,9 @@ _NATIVE = {"<u8": np.uint64, "<i8": np.int64}
 
 @dataclass(frozen=True)
 class Postings:
-    """Rows ``(key, doc, family, position)``, sorted by key then doc, one row per (key, doc).
+    """Rows ``(key, doc, family, position)``, sorted by key, doc, position; one row per (key, doc).
 
-    ``doc`` ids are the caller's (int64, non-negative); ``family`` ids too;
+    ``doc`` ids are the caller's (int64, in ``0 .. 2**31 - 1``); ``family`` ids too;
     ``position`` is the k-gram index of the fingerprint in its document (the
     first occurrence when a key repeats in one document). ``w`` is the
     winnowing window the fingerprints were selected with (the edge rule).

@@ -476,3 +476,37 @@ def test_default_min_shared_guarantee():
         ]
         _, cand = _candidates(texts)
         assert len(cand) == 1
+
+
+def test_probe_agrees_with_self_join_on_real_text_with_clutter():
+    pool = _pool()
+    rng = random.Random(8)
+    texts = constructed.widget_case(pool, rng, n_pages=DEFAULT_MAX_DF + 5).texts
+    for seed in range(20):
+        texts += constructed.excerpt_case(pool, random.Random(100 + seed)).texts
+    texts += ["\n\n".join(s.paragraphs) for s in rng.sample(pool, 300)]
+    _, prints = _hash(texts)
+    families = np.arange(len(texts))
+    everything = self_join(Postings.build(prints, families))
+    is_query = np.array([random.Random(d).random() < 0.3 for d in range(len(texts))])
+    q, s = np.flatnonzero(is_query), np.flatnonzero(~is_query)
+
+    def part(ids: np.ndarray) -> Postings:
+        offsets = prints.offsets
+        pieces = [prints.doc(int(d)) for d in ids]
+        fp = Fingerprints(
+            np.concatenate([h for h, _ in pieces]),
+            np.concatenate([p for _, p in pieces]),
+            np.concatenate(([0], np.cumsum([int(offsets[d + 1] - offsets[d]) for d in ids]))).astype(np.int64),
+            w=prints.w,
+        )
+        return Postings.build(fp, families[ids], doc_ids=ids)
+
+    probed = probe(part(q), part(s))
+    got = {(int(a), int(b)): int(n) for (a, b), n in zip(probed.pairs, probed.shared, strict=True)}
+    expected = {
+        ((a, b) if is_query[a] else (b, a)): n
+        for (a, b), n in zip(everything.pairs.tolist(), everything.shared.tolist(), strict=True)
+        if is_query[a] != is_query[b]
+    }
+    assert got == expected and len(expected) >= 5
