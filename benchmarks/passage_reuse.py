@@ -48,7 +48,7 @@ sys.path.insert(0, str(REPO))
 from dedup.candidates import BandedLSH  # noqa: E402
 from dedup.normalize import normalize  # noqa: E402
 from dedup.postings import DEFAULT_MAX_DF, DEFAULT_MIN_SHARED, Postings, self_join  # noqa: E402
-from dedup.quotes import span_kind  # noqa: E402
+from dedup.quotes import count_apart, span_kind  # noqa: E402
 from dedup.shingle import ShingleBatch, ShingleHasher  # noqa: E402
 from dedup.sign import MinHasher  # noqa: E402
 from dedup.spans import DEFAULT_MIN_WORDS, shared_runs, spans_for_pairs, token_offsets  # noqa: E402
@@ -363,6 +363,12 @@ def pages(data: Path, n_sample: int = 10) -> dict[str, Any]:
         [span_kind(texts[a], s.a_start, s.a_end) for s in sp] for (a, b), sp in zip(kept.tolist(), spans, strict=True)
     ]
     out["quote_or_tweet_only"] = sum(1 for k in kinds_per_pair if k and all(x is not None for x in k))
+    narration = [
+        count_apart(texts[a], [(s.a_start, s.a_end, s.words) for s in sp])["narration"]
+        for (a, _), sp in zip(kept.tolist(), spans, strict=True)
+    ]
+    out["with_25_narration_words"] = sum(1 for n in narration if n >= DEFAULT_MIN_WORDS)
+    print(f"pages: {out['with_25_narration_words']} verified pairs share >= {DEFAULT_MIN_WORDS} words of narration")
     out["no_span_of_min_words"] = sum(1 for k in kinds_per_pair if not k)
     out["same_outlet"] = sum(1 for a, b in kept.tolist() if records[a].get("outlet") == records[b].get("outlet"))
     print(

@@ -20,10 +20,11 @@ Deliberately simple: no attribution parsing ("said"), no nesting beyond one leve
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["quoted_mask", "span_kind"]
+__all__ = ["count_apart", "quoted_mask", "span_kind"]
 
 _OPEN = {"\u201c": "\u201d", "\u00ab": "\u00bb", "\u201e": "\u201c"}
 _TWEET = re.compile(
@@ -74,3 +75,15 @@ def span_kind(text: str, start: int, end: int, min_share: float = 0.6, mask: np.
         return None
     share = float(np.count_nonzero(inside[start:end] & chars)) / float(np.count_nonzero(chars))
     return "quotation" if share >= min_share else None
+
+
+def count_apart(text: str, spans: Iterable[tuple[int, int, int]], min_share: float = 0.6) -> dict[str, int]:
+    """Words of shared spans ``(start, end, words)`` of ``text`` by kind:
+    ``{"narration": ..., "quotation": ..., "tweet": ...}`` -- what a verifier
+    weighs separately (copied narration is evidence of copying; a shared
+    quotation or tweet is evidence of a shared source)."""
+    out = {"narration": 0, "quotation": 0, "tweet": 0}
+    mask = quoted_mask(text)
+    for start, end, words in spans:
+        out[span_kind(text, start, end, min_share, mask) or "narration"] += words
+    return out

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 
 from dedup.normalize import normalize, token_text
 from dedup.postings import DEFAULT_MAX_DF, DEFAULT_MIN_SHARED, Postings, probe, self_join
-from dedup.quotes import quoted_mask, span_kind
+from dedup.quotes import count_apart, quoted_mask, span_kind
 from dedup.shingle import ShingleBatch, ShingleHasher
 from dedup.spans import DEFAULT_MIN_WORDS, pair_spans, shared_runs, spans_for_pairs, token_offsets
 from dedup.winnow import DEFAULT_K, DEFAULT_W, Fingerprints, fingerprint_texts, winnow
@@ -372,6 +372,9 @@ def test_quotations_and_tweets_are_recognised():
     start = text.index("\u201cWe will not be pushed around by anyone, and we will keep fighting for")
     assert span_kind(text, start, start + 80) == "tweet"
     assert quoted_mask("no quotes here").sum() == 0
+    start = text.index("Officials")
+    spans = [(start, start + len(narration), 10), (text.index("We will not be pushed"), text.index(",\u201d she"), 14)]
+    assert count_apart(text, spans) == {"narration": 10, "quotation": 14, "tweet": 0}
 
 
 # --------------------------------------------------------------------------- constructed cases (real text)
