@@ -13,6 +13,10 @@ consecutive equal *k*-gram hashes in both, a whole window, whose minimum both
 select. Runs shorter than ``k`` tokens are never seen (noise threshold). The
 expected density is :math:`2 / (w + 1)` fingerprints per *k*-gram.
 
+Defaults ``k=5``, ``w=10``: a fingerprint every 5.5 *k*-grams on average
+(99k for 2,750 Reuters stories; 472k for all 19,779), and any 14-token run
+shares one; :mod:`dedup.postings` says why ``w=10`` (measured there).
+
 The *k*-gram hashes are :class:`dedup.shingle.ShingleHasher` 64-bit hashes
 (stable across processes and machines; never Python's ``hash()``), and the
 input is its :class:`~dedup.shingle.ShingleBatch` layout:
