@@ -16,6 +16,7 @@ import numpy as np
 from . import relation
 from .article import Article, Skipped
 from .attribution import core, groups, origin
+from .evidence import SharedRuns
 from .link import Links
 from .origin import OriginClues
 from .result import ArticleResult, ClusterResult, Family, PairResult, Passage, ScanResult
@@ -38,14 +39,16 @@ def assemble(
     passages: Sequence[list[Passage]],
     clues: Sequence[OriginClues],
     sources: Sequence[int | None],
+    runs: SharedRuns | None = None,
 ) -> ScanResult:
     """The result of a scan (``stats`` holds counts; the driver adds timings and parameters).
 
-    ``labels`` are stories, ``families`` groups of verbatim copies (-1: none).
+    ``labels`` are stories, ``families`` groups of verbatim copies (-1: none);
+    ``runs`` gives each pair's shared spans.
     """
     ids = [a.id for a in articles]
     clusters, names = _clusters(ids, links, labels, families, passages, clues, sources)
-    pairs = sorted((_pair(ids, links, k, sources[k]) for k in range(len(links))), key=pair_order)
+    pairs = sorted((_pair(ids, links, k, sources[k], runs) for k in range(len(links))), key=pair_order)
     article_results = [
         ArticleResult(
             id=article.id,
@@ -121,8 +124,9 @@ def _families(
     return out
 
 
-def _pair(ids: list[str], links: Links, k: int, source: int | None) -> PairResult:
+def _pair(ids: list[str], links: Links, k: int, source: int | None, runs: SharedRuns | None) -> PairResult:
     i, j = (int(x) for x in links.pairs[k])
+    spans = [s.as_dict() | {"words": s.words} for s in runs.spans(i, j)] if runs is not None else []
     return PairResult(
         a=ids[i],
         b=ids[j],
@@ -132,6 +136,7 @@ def _pair(ids: list[str], links: Links, k: int, source: int | None) -> PairResul
         containment_b_in_a=float(links.containment_b_in_a[k]),
         cosine=float(links.cosine[k]),
         source=None if source is None else ids[i] if source == 0 else ids[j],
+        spans=spans,
     )
 
 

@@ -15,7 +15,7 @@ import hashlib
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,6 +27,7 @@ from .shingle import ShingleHasher
 from .sign import MinHasher
 from .story import term_counts, windowed
 from .verify import figure_set
+from .winnow import Fingerprints, winnow
 
 __all__ = ["Prints", "fingerprint"]
 
@@ -51,6 +52,9 @@ class Prints:
         with that part, not with the whole page's diluted vector.
     window_offsets : (n + 1,) int64
         Article ``i``'s windows are rows ``window_offsets[i]:window_offsets[i + 1]``.
+    passages : Ragged of uint64, and passage_positions : Ragged of int64
+        Winnowed *k*-gram hashes (:mod:`dedup.winnow`) and the token position of
+        each: any shared run of ``winnow_k + winnow_window - 1`` words shares one.
     """
 
     exact_keys: np.ndarray
@@ -60,6 +64,13 @@ class Prints:
     terms: sp.csr_matrix | None
     windows: sp.csr_matrix | None = None
     window_offsets: np.ndarray | None = None
+    passages: Ragged = field(default_factory=Ragged.empty)
+    passage_positions: Ragged = field(default_factory=lambda: Ragged.empty(dtype=np.int64))
+
+    def passage_prints(self, rows: np.ndarray, k: int, w: int) -> Fingerprints:
+        """The winnowed fingerprints of some articles, as :mod:`dedup.postings` takes them."""
+        hashes, positions = self.passages.take(rows), self.passage_positions.take(rows)
+        return Fingerprints(hashes.values, positions.values, hashes.offsets, k=k, w=w)
 
     def window_rows(self) -> Ragged:
         """Window row numbers per article (an empty row for articles without windows)."""
@@ -80,6 +91,8 @@ class Prints:
             self.terms[rows] if self.terms is not None else None,
             self.windows[chosen.values] if self.windows is not None else None,
             chosen.offsets,
+            self.passages.take(rows),
+            self.passage_positions.take(rows),
         )
 
     @classmethod
@@ -94,6 +107,8 @@ class Prints:
             sp.vstack(terms).tocsr() if terms and all(t is not None for t in terms) else None,
             sp.vstack(windows).tocsr() if windows and all(w is not None for w in windows) else None,
             Ragged.concat([p.window_rows() for p in parts]).offsets,
+            Ragged.concat([p.passages for p in parts]),
+            Ragged.concat([p.passage_positions for p in parts]),
         )
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -105,6 +120,9 @@ class Prints:
             "shingles": self.shingles.values,
             "shingle_offsets": self.shingles.offsets,
             "signatures": self.signatures,
+            "passages": self.passages.values,
+            "passage_positions": self.passage_positions.values,
+            "passage_offsets": self.passages.offsets,
         }
         for name, matrix in (("term", self.terms), ("window", self.windows)):
             if matrix is not None:
@@ -154,6 +172,8 @@ class Prints:
             matrices["term"],
             matrices["window"],
             arrays["window_offsets"],
+            Ragged(arrays["passages"], arrays["passage_offsets"]),
+            Ragged(arrays["passage_positions"], arrays["passage_offsets"]),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -184,4 +204,9 @@ def fingerprint(texts: Sequence[str], params: Params) -> Prints:
         windows = term_counts(pieces, params.n_features)
     figures = Ragged.from_rows([figure_set(t) for t in tokenized])
     signatures = _minhasher(params.num_perm, params.seed).transform(batch)
-    return Prints(keys, figures, batch.set_rows(), signatures, terms, windows, window_offsets)
+    kgrams = batch if params.winnow_k == params.shingle_size else ShingleHasher(params.winnow_k).transform_tokens(
+        tokenized
+    )
+    winnowed = winnow(kgrams, w=params.winnow_window, k=params.winnow_k)
+    return Prints(keys, figures, batch.set_rows(), signatures, terms, windows, window_offsets,
+                  Ragged(winnowed.hashes, winnowed.offsets), Ragged(winnowed.positions, winnowed.offsets))

@@ -36,6 +36,20 @@ class Params:
     max_exact_group: int = field(
         default=50, metadata=_doc("exact-duplicate groups larger than this list pairs to their first member only")
     )
+    winnow_k: int = field(default=5, metadata=_doc("words per k-gram of passage fingerprints (winnowing)"))
+    winnow_window: int = field(
+        default=10, metadata=_doc("winnowing window: a shared run of k + window - 1 words shares a fingerprint")
+    )
+    winnow_min_shared: int = field(default=2, metadata=_doc("passage fingerprints a pair must share to be a candidate"))
+    winnow_max_df: int = field(
+        default=50, metadata=_doc("passage fingerprints in more copy families than this are clutter (dropped)")
+    )
+    winnow_max_bucket: int = field(
+        default=500, metadata=_doc("passage fingerprints in more articles than this are templates (skipped)")
+    )
+    min_run_words: int = field(
+        default=25, metadata=_doc("words of one shared run that show copying whatever the figures or dates")
+    )
     near_duplicate: float = field(default=0.7, metadata=_doc("Jaccard for `near_duplicate`"))
     derived: float = field(default=0.2, metadata=_doc("containment, either direction, for `derived`"))
     min_shared: int = field(default=10, metadata=_doc("shingles a non-exact verbatim pair must share"))
@@ -142,7 +156,8 @@ _CLI = {
 }
 _OPTIONAL = {"same_story", "window_days"}
 _INTS = {
-    "shingle_size", "num_perm", "seed", "max_bucket", "max_exact_group", "min_shared", "min_figures",
+    "shingle_size", "num_perm", "seed", "max_bucket", "max_exact_group", "min_shared", "min_figures", "winnow_k",
+    "winnow_window", "winnow_min_shared", "winnow_max_df", "winnow_max_bucket", "min_run_words",
     "story_neighbours", "story_min_terms", "story_window", "n_features", "max_df_floor", "full_idf_docs",
     "passage_min_terms", "passage_members", "max_passage_chars", "batch_size",
 }
@@ -165,6 +180,12 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "story_min_terms": (0, 1 << 62, "a non-negative int"),
     "window_days": (0.0, math.inf, "non-negative days or None"),
     "n_features": (16, 1 << 31, "an int in 16..2**31"),
+    "winnow_k": (1, 64, "an int in 1..64"),
+    "winnow_window": (1, 127, "an int in 1..127"),
+    "winnow_min_shared": _POSITIVE,
+    "winnow_max_df": _POSITIVE,
+    "winnow_max_bucket": (2, 1 << 62, "at least 2"),
+    "min_run_words": _POSITIVE,
     "story_window": (20, 1 << 62, "at least 20"),
     "max_df": (1e-9, 1.0, "in (0, 1]"),
     "max_df_floor": (0, 1 << 62, "a non-negative int"),

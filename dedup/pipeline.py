@@ -24,6 +24,7 @@ from .article import Article, Skipped
 from .assemble import assemble
 from .attribution import attribute, provenance
 from .candidates import BandedLSH
+from .evidence import SharedRuns, credible
 from .fingerprint import Prints, fingerprint
 from .link import (
     Copies,
@@ -31,12 +32,15 @@ from .link import (
     collapsed_groups,
     exact_pairs,
     expand,
+    families_for_df,
     representatives,
     story_links,
     verify,
     with_cosines,
 )
 from .params import Params
+from .postings import Postings
+from .postings import self_join as postings_join
 from .result import ScanResult
 from .stories import family_labels, story_labels
 from .story import Idf
@@ -73,15 +77,22 @@ class Scanner:
             prints = self._fingerprint(articles, report)
         with _stage(timings, "verbatim"):
             report("candidates", 0, None)
+            times = _days(articles)
+            runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words)
+
+            def accept(found: Links) -> np.ndarray:
+                return credible(found, prints, runs, times, params)
+
             copies = Copies.of(prints.exact_keys)
             exact, capped = exact_pairs(copies, params.max_exact_group)
             found, oversized, n_candidates = self._verbatim(prints, copies)
+            found = found.take(accept(found))
             links = Links.concat([verify(prints, prints, exact, params), expand(found, copies, params.max_exact_group)])
             collapsed = collapsed_groups(len(articles), links, [*capped, *oversized])
         with _stage(timings, "same_story"):
             idf, vectors = _weigh(prints, links, params)
             if idf is not None and vectors is not None:
-                story = story_links(prints, idf, vectors, _days(articles), copies.distinct, found, params)
+                story = story_links(prints, idf, vectors, times, copies.distinct, found, params, accept)
                 links = Links.concat([links, expand(story, copies, params.max_exact_group)])
             links = with_cosines(links, prints, idf, vectors)
         with _stage(timings, "cluster"):
@@ -91,7 +102,7 @@ class Scanner:
         with _stage(timings, "passages"):
             passages = attribute(articles, prints.shingles, labels, idf, params, report)
         result = assemble(articles, skipped, links, labels, families, passages,
-                          *provenance(articles, passages, labels, links))
+                          *provenance(articles, passages, labels, links), runs)
         result.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
         result.stats["lsh_candidates"] = n_candidates
         result.stats["capped_exact_groups"] = [[articles[m].id for m in group] for group in capped]
@@ -108,16 +119,20 @@ class Scanner:
         if articles[0].id == articles[1].id:
             raise ValueError(f"compare() needs two different ids, got {first.id!r} twice")
         prints = fingerprint([a.text for a in articles], params)
+        times = _days(articles)
+        runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words)
         links = verify(prints, prints, np.array([[0, 1]]), params)
+        links = links.take(credible(links, prints, runs, times, params))
         idf, vectors = _weigh(prints, links, params)
         if idf is not None and vectors is not None and not len(links):
-            links = story_links(prints, idf, vectors, _days(articles), np.arange(2), links, params)
+            links = story_links(prints, idf, vectors, times, np.arange(2), links, params,
+                                lambda found: credible(found, prints, runs, times, params))
         links = with_cosines(links, prints, idf, vectors)
         labels = np.zeros(2, dtype=np.int64)
         families = family_labels(2, links, params.min_density)
         passages = attribute(articles, prints.shingles, labels, idf, params)
         result = assemble(articles, [], links, labels, families, passages,
-                          *provenance(articles, passages, labels, links))
+                          *provenance(articles, passages, labels, links), runs)
         result.params = self.get_params()
         return result
 
@@ -130,12 +145,23 @@ class Scanner:
         return Prints.concat(parts) if parts else fingerprint([], self.params)
 
     def _verbatim(self, prints: Prints, copies: Copies) -> tuple[Links, list[np.ndarray], int]:
-        """LSH candidates among distinct texts, verified; and the oversized buckets."""
+        """Candidates among distinct texts, verified: LSH on whole-document signatures, and
+        shared passage fingerprints (a short wire item inside a long page, whatever the
+        length ratio); and the oversized LSH buckets."""
         params = self.params
+        distinct = copies.distinct
         lsh = BandedLSH(params.lsh_threshold, params.num_perm, max_bucket=params.max_bucket)
-        pairs, oversized = lsh.candidates(prints.signatures[copies.distinct])
-        candidates = copies.distinct[pairs].reshape(-1, 2)
-        return verify(prints, prints, candidates, params), [copies.distinct[g] for g in oversized], len(candidates)
+        pairs, oversized = lsh.candidates(prints.signatures[distinct])
+        by_lsh = verify(prints, prints, distinct[pairs].reshape(-1, 2), params)
+        families = families_for_df(len(prints), by_lsh)[distinct]
+        postings = Postings.build(prints.passage_prints(distinct, params.winnow_k, params.winnow_window), families)
+        passage_pairs = postings_join(postings, params.winnow_min_shared, params.winnow_max_df,
+                                      params.winnow_max_bucket).pairs
+        n_docs = len(distinct)
+        new = ~np.isin(passage_pairs[:, 0] * n_docs + passage_pairs[:, 1], pairs[:, 0] * n_docs + pairs[:, 1])
+        by_passage = verify(prints, prints, distinct[passage_pairs[new]].reshape(-1, 2), params)
+        n_candidates = len(pairs) + int(new.sum())
+        return Links.concat([by_lsh, by_passage]), [distinct[g] for g in oversized], n_candidates
 
 
 def _collect(items: Iterable[Article | Skipped]) -> tuple[list[Article], list[Skipped]]:

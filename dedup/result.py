@@ -90,6 +90,7 @@ class PairResult:
     containment_b_in_a: float
     cosine: float
     source: str | None = None
+    spans: list[dict[str, int]] = field(default_factory=list)  # shared runs: a_start, a_end, b_start, b_end, words
 
 
 @dataclass

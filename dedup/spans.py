@@ -192,7 +192,7 @@ class Span:
         return {"a_start": self.a_start, "a_end": self.a_end, "b_start": self.b_start, "b_end": self.b_end}
 
 
-def _to_span(run: np.ndarray, oa: TokenOffsets, ob: TokenOffsets) -> Span:
+def to_span(run: np.ndarray, oa: TokenOffsets, ob: TokenOffsets) -> Span:
     ta, tb, n = (int(x) for x in run)
     return Span(
         a_start=int(oa.starts[ta]),
@@ -224,7 +224,7 @@ def pair_spans(
         return []
     oa = offsets_a if offsets_a is not None else token_offsets(text_a)
     ob = offsets_b if offsets_b is not None else token_offsets(text_b)
-    return [_to_span(run, oa, ob) for run in runs]
+    return [to_span(run, oa, ob) for run in runs]
 
 
 def spans_for_pairs(
@@ -242,5 +242,5 @@ def spans_for_pairs(
     out = []
     for a, b in np.asarray(pairs, dtype=np.int64).reshape(-1, 2).tolist():
         runs = shared_runs(batch.doc(a), batch.doc(b), k, min_words)
-        out.append([_to_span(run, offsets(a), offsets(b)) for run in runs])
+        out.append([to_span(run, offsets(a), offsets(b)) for run in runs])
     return out

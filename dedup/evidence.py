@@ -1,0 +1,120 @@
+"""What shows that a verified overlap is copying: the shared runs of two articles, and the rules on them.
+
+Shingle overlap says *how much* two texts share, not *how*. The shared runs
+(:mod:`dedup.spans`: maximal runs of identical tokens, with character offsets
+in both articles) tell copied narration from look-alikes:
+
+* **templates**: the same dividend notice or money-market report filled in for
+  another company or day shares many short runs between its figures; when no
+  run reaches ``min_run_words`` and the texts carry different figures
+  (:func:`dedup.verify.figures_agree`), the pair is a template, not a copy. A
+  long shared run is copying whatever digits the rest of the page holds (clutter
+  such as timestamps or "Image 1 of 12", or the figures of a dropped half);
+* **far apart in time**: two dated articles further apart than the same-story
+  window need one run of ``min_run_words`` (a republication keeps the wording;
+  a recurring report reuses only its skeleton);
+* **quotations**: runs inside quotation marks, or an embedded tweet
+  (:mod:`dedup.quotes`), are evidence of a shared *source*, not of copying: a
+  ``derived`` pair whose shared runs are all quotations and which holds less
+  than half of either text is no verbatim relation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import relation
+from .fingerprint import Prints
+from .link import Links
+from .params import Params
+from .quotes import quoted_mask, span_kind
+from .shingle import ShingleHasher
+from .spans import Span, TokenOffsets, shared_runs, to_span, token_offsets
+from .verify import figures_agree
+
+__all__ = ["SharedRuns", "credible"]
+
+
+class SharedRuns:
+    """Shared runs of pairs of articles, computed on demand and kept (a pair is asked twice:
+    by the rules, then by the report)."""
+
+    def __init__(self, texts: Sequence[str], k: int, min_words: int) -> None:
+        self.texts = texts
+        self.k = k
+        self.min_words = min_words
+        self._kgrams: dict[int, np.ndarray] = {}
+        self._offsets: dict[int, TokenOffsets] = {}
+        self._masks: dict[int, np.ndarray] = {}
+        self._found: dict[tuple[int, int], list[Span]] = {}
+
+    def spans(self, i: int, j: int) -> list[Span]:
+        """The maximal runs of at least ``min_words`` tokens articles ``i`` and ``j`` share."""
+        key = (i, j)
+        if key not in self._found:
+            self._prepare([i, j])
+            runs = shared_runs(self._kgrams[i], self._kgrams[j], self.k, self.min_words)
+            self._found[key] = [to_span(run, self._offset(i), self._offset(j)) for run in runs]
+        return self._found[key]
+
+    def longest(self, pairs: np.ndarray) -> np.ndarray:
+        """Words of the longest shared run of each pair (0: none of ``min_words``)."""
+        self._prepare(np.unique(pairs))
+        return np.array([max((s.words for s in self.spans(int(i), int(j))), default=0) for i, j in pairs],
+                        dtype=np.int64)
+
+    def narration(self, pairs: np.ndarray) -> np.ndarray:
+        """Whether some shared run of each pair is narration (not a quotation or a tweet)."""
+        out = np.zeros(len(pairs), dtype=bool)
+        for n, (i, j) in enumerate(pairs):
+            text = self.texts[int(i)]
+            for span in self.spans(int(i), int(j)):
+                if span_kind(text, span.a_start, span.a_end, mask=self._mask(int(i))) is None:
+                    out[n] = True
+                    break
+        return out
+
+    def _prepare(self, docs: Sequence[int] | np.ndarray) -> None:
+        missing = [int(d) for d in docs if int(d) not in self._kgrams]
+        if missing:
+            batch = ShingleHasher(self.k).transform([self.texts[d] for d in missing])
+            for n, d in enumerate(missing):
+                self._kgrams[d] = batch.doc(n)
+
+    def _offset(self, d: int) -> TokenOffsets:
+        if d not in self._offsets:
+            self._offsets[d] = token_offsets(self.texts[d])
+        return self._offsets[d]
+
+    def _mask(self, d: int) -> np.ndarray:
+        if d not in self._masks:
+            self._masks[d] = quoted_mask(self.texts[d])
+        return self._masks[d]
+
+
+def credible(
+    links: Links, prints: Prints, runs: SharedRuns, times: np.ndarray | None, params: Params
+) -> np.ndarray:
+    """Which verbatim links the evidence bears out (exact copies always do; see the module doc)."""
+    keep = np.ones(len(links), dtype=bool)
+    check = np.flatnonzero((links.relation >= relation.DERIVED) & (links.relation != relation.EXACT))
+    if len(check) == 0:
+        return keep
+    pairs = links.pairs[check]
+    longest = runs.longest(pairs)
+    long_run = longest >= params.min_run_words
+    for n, (i, j) in enumerate(pairs):
+        if not long_run[n] and not figures_agree(
+            prints.figures.row(int(i)), prints.figures.row(int(j)), params.min_figures, params.min_figure_share
+        ):
+            keep[check[n]] = False
+    if times is not None and params.window_days is not None:
+        gap = np.abs(times[pairs[:, 0]] - times[pairs[:, 1]])  # NaN (undated) compares False
+        keep[check[(gap > params.window_days) & ~long_run]] = False
+    containment = np.maximum(links.containment_a_in_b[check], links.containment_b_in_a[check])
+    quoted = (longest > 0) & (links.relation[check] == relation.DERIVED) & (containment < 0.5)
+    if quoted.any():
+        keep[check[quoted][~runs.narration(pairs[quoted])]] = False
+    return keep
