@@ -13,10 +13,15 @@ in both articles) tell copied narration from look-alikes:
 * **far apart in time**: two dated articles further apart than the same-story
   window need one run of ``min_run_words`` (a republication keeps the wording;
   a recurring report reuses only its skeleton);
-* **quotations**: runs inside quotation marks, or an embedded tweet
-  (:mod:`dedup.quotes`), are evidence of a shared *source*, not of copying: a
-  ``derived`` pair whose shared runs are all quotations and which holds less
-  than half of either text is no verbatim relation.
+* **a long run is copying**: a candidate below the overlap thresholds that
+  shares one run of ``min_run_words`` is ``derived`` (:func:`long_runs`): two
+  wire paragraphs inside a page five times longer hold little of either text;
+* **quotations and furniture**: runs inside quotation marks, or an embedded
+  tweet (:mod:`dedup.quotes`), and web furniture (share widgets, newsletter
+  boxes: lines that open like boilerplate) are evidence of a shared *source* or
+  a shared site, not of copying: a pair that shares fewer than
+  ``min_run_words`` words besides these (and holds less than 80 % of either
+  text) is no verbatim relation.
 """
 
 from __future__ import annotations
@@ -27,14 +32,15 @@ import numpy as np
 
 from . import relation
 from .fingerprint import Prints
+from .labels import label_passage
 from .link import Links
 from .params import Params
 from .quotes import quoted_mask, span_kind
 from .shingle import ShingleHasher
 from .spans import Span, TokenOffsets, shared_runs, to_span, token_offsets
-from .verify import figures_agree
+from .verify import Overlaps, figures_agree
 
-__all__ = ["SharedRuns", "credible"]
+__all__ = ["SharedRuns", "credible", "long_runs"]
 
 
 class SharedRuns:
@@ -65,15 +71,17 @@ class SharedRuns:
         return np.array([max((s.words for s in self.spans(int(i), int(j))), default=0) for i, j in pairs],
                         dtype=np.int64)
 
-    def narration(self, pairs: np.ndarray) -> np.ndarray:
-        """Whether some shared run of each pair is narration (not a quotation or a tweet)."""
-        out = np.zeros(len(pairs), dtype=bool)
+    def apart(self, pairs: np.ndarray) -> np.ndarray:
+        """Words of each pair's shared runs that are not narration: quotations, tweets, and web
+        furniture (lines whose form is boilerplate: share widgets, newsletters, copyright)."""
+        out = np.zeros(len(pairs), dtype=np.int64)
         for n, (i, j) in enumerate(pairs):
             text = self.texts[int(i)]
             for span in self.spans(int(i), int(j)):
-                if span_kind(text, span.a_start, span.a_end, mask=self._mask(int(i))) is None:
-                    out[n] = True
-                    break
+                if span_kind(text, span.a_start, span.a_end, mask=self._mask(int(i))) is not None or _furniture(
+                    text[span.a_start : span.a_end]
+                ):
+                    out[n] += span.words
         return out
 
     def _prepare(self, docs: Sequence[int] | np.ndarray) -> None:
@@ -92,6 +100,30 @@ class SharedRuns:
         if d not in self._masks:
             self._masks[d] = quoted_mask(self.texts[d])
         return self._masks[d]
+
+
+# Containment above which two texts are mostly the same text, whatever their shared runs are made of.
+_MOSTLY = 0.8
+
+
+def long_runs(prints: Prints, pairs: np.ndarray, runs: SharedRuns, params: Params) -> Links:
+    """Candidate pairs below the overlap thresholds that share one run of ``min_run_words``:
+    ``derived`` all the same (a short wire item inside a long page holds little of either)."""
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    if len(pairs) == 0:
+        return Links.empty()
+    found = pairs[runs.longest(pairs) >= params.min_run_words]
+    overlaps = Overlaps.compute(prints.shingles, prints.shingles, found)
+    return Links.from_overlaps(found, relation.codes(len(found), relation.DERIVED), overlaps)
+
+
+def _furniture(text: str, min_share: float = 0.6) -> bool:
+    """Whether most words of a span lie in lines that open like boilerplate (share widgets,
+    newsletter boxes, copyright lines: :func:`dedup.labels.label_passage` on their first 30 words)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    words = sum(len(line.split()) for line in lines)
+    clutter = sum(len(line.split()) for line in lines if label_passage(" ".join(line.split()[:30])) == "boilerplate")
+    return words > 0 and clutter >= min_share * words
 
 
 def credible(
@@ -114,7 +146,8 @@ def credible(
         gap = np.abs(times[pairs[:, 0]] - times[pairs[:, 1]])  # NaN (undated) compares False
         keep[check[(gap > params.window_days) & ~long_run]] = False
     containment = np.maximum(links.containment_a_in_b[check], links.containment_b_in_a[check])
-    quoted = (longest > 0) & (links.relation[check] == relation.DERIVED) & (containment < 0.5)
+    quoted = (longest > 0) & (containment < _MOSTLY)
     if quoted.any():
-        keep[check[quoted][~runs.narration(pairs[quoted])]] = False
+        narration = links.shared[check[quoted]] - runs.apart(pairs[quoted])  # shingles ~ words
+        keep[check[quoted][narration < params.min_run_words]] = False
     return keep

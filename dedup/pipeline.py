@@ -24,7 +24,7 @@ from .article import Article, Skipped
 from .assemble import assemble
 from .attribution import attribute, provenance
 from .candidates import BandedLSH
-from .evidence import SharedRuns, credible
+from .evidence import SharedRuns, credible, long_runs
 from .fingerprint import Prints, fingerprint
 from .link import (
     Copies,
@@ -85,7 +85,7 @@ class Scanner:
 
             copies = Copies.of(prints.exact_keys)
             exact, capped = exact_pairs(copies, params.max_exact_group)
-            found, oversized, n_candidates = self._verbatim(prints, copies)
+            found, oversized, n_candidates = self._verbatim(prints, copies, runs)
             found = found.take(accept(found))
             links = Links.concat([verify(prints, prints, exact, params), expand(found, copies, params.max_exact_group)])
             collapsed = collapsed_groups(len(articles), links, [*capped, *oversized])
@@ -144,7 +144,7 @@ class Scanner:
             report("fingerprint", min(start + size, len(articles)), len(articles))
         return Prints.concat(parts) if parts else fingerprint([], self.params)
 
-    def _verbatim(self, prints: Prints, copies: Copies) -> tuple[Links, list[np.ndarray], int]:
+    def _verbatim(self, prints: Prints, copies: Copies, runs: SharedRuns) -> tuple[Links, list[np.ndarray], int]:
         """Candidates among distinct texts, verified: LSH on whole-document signatures, and
         shared passage fingerprints (a short wire item inside a long page, whatever the
         length ratio); and the oversized LSH buckets."""
@@ -159,9 +159,13 @@ class Scanner:
                                       params.winnow_max_bucket).pairs
         n_docs = len(distinct)
         new = ~np.isin(passage_pairs[:, 0] * n_docs + passage_pairs[:, 1], pairs[:, 0] * n_docs + pairs[:, 1])
-        by_passage = verify(prints, prints, distinct[passage_pairs[new]].reshape(-1, 2), params)
-        n_candidates = len(pairs) + int(new.sum())
-        return Links.concat([by_lsh, by_passage]), [distinct[g] for g in oversized], n_candidates
+        candidates = distinct[passage_pairs[new]].reshape(-1, 2)
+        by_passage = verify(prints, prints, candidates, params)
+        tried = np.concatenate([distinct[pairs].reshape(-1, 2), candidates])
+        linked = np.concatenate([by_lsh.codes(len(prints)), by_passage.codes(len(prints))])
+        by_run = long_runs(prints, tried[~np.isin(tried[:, 0] * len(prints) + tried[:, 1], linked)], runs, params)
+        n_candidates = len(tried)
+        return Links.concat([by_lsh, by_passage, by_run]), [distinct[g] for g in oversized], n_candidates
 
 
 def _collect(items: Iterable[Article | Skipped]) -> tuple[list[Article], list[Skipped]]:
