@@ -126,7 +126,9 @@ def _families(
 
 def _pair(ids: list[str], links: Links, k: int, source: int | None, runs: SharedRuns | None) -> PairResult:
     i, j = (int(x) for x in links.pairs[k])
-    spans = [s.as_dict() | {"words": s.words} for s in runs.spans(i, j)] if runs is not None else []
+    spans = []
+    if runs is not None and runs.possible(links.shared[k]):
+        spans = [s.as_dict() | {"words": s.words} for s in runs.spans(i, j)]
     return PairResult(
         a=ids[i],
         b=ids[j],

@@ -47,10 +47,12 @@ class SharedRuns:
     """Shared runs of pairs of articles, computed on demand and kept (a pair is asked twice:
     by the rules, then by the report)."""
 
-    def __init__(self, texts: Sequence[str], k: int, min_words: int) -> None:
+    def __init__(self, texts: Sequence[str], k: int, min_words: int, shingle_size: int) -> None:
         self.texts = texts
         self.k = k
         self.min_words = min_words
+        # a run of min_words tokens holds this many shared shingles: pairs sharing fewer have none
+        self.min_shingles = max(1, min_words - shingle_size + 1)
         self._kgrams: dict[int, np.ndarray] = {}
         self._offsets: dict[int, TokenOffsets] = {}
         self._masks: dict[int, np.ndarray] = {}
@@ -65,11 +67,19 @@ class SharedRuns:
             self._found[key] = [to_span(run, self._offset(i), self._offset(j)) for run in runs]
         return self._found[key]
 
-    def longest(self, pairs: np.ndarray) -> np.ndarray:
-        """Words of the longest shared run of each pair (0: none of ``min_words``)."""
-        self._prepare(np.unique(pairs))
-        return np.array([max((s.words for s in self.spans(int(i), int(j))), default=0) for i, j in pairs],
-                        dtype=np.int64)
+    def possible(self, shared: np.ndarray) -> np.ndarray:
+        """Whether pairs sharing these many shingles can share a run of ``min_words``."""
+        return np.asarray(shared) >= self.min_shingles
+
+    def longest(self, pairs: np.ndarray, shared: np.ndarray) -> np.ndarray:
+        """Words of the longest shared run of each pair (0: none of ``min_words``), given the
+        shingles each pair shares (pairs sharing too few are not searched)."""
+        out = np.zeros(len(pairs), dtype=np.int64)
+        search = np.flatnonzero(self.possible(shared))
+        self._prepare(np.unique(pairs[search]))
+        for n in search:
+            out[n] = max((s.words for s in self.spans(int(pairs[n, 0]), int(pairs[n, 1]))), default=0)
+        return out
 
     def apart(self, pairs: np.ndarray) -> np.ndarray:
         """Words of each pair's shared runs that are not narration: quotations, tweets, and web
@@ -112,9 +122,9 @@ def long_runs(prints: Prints, pairs: np.ndarray, runs: SharedRuns, params: Param
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if len(pairs) == 0:
         return Links.empty()
-    found = pairs[runs.longest(pairs) >= params.min_run_words]
-    overlaps = Overlaps.compute(prints.shingles, prints.shingles, found)
-    return Links.from_overlaps(found, relation.codes(len(found), relation.DERIVED), overlaps)
+    overlaps = Overlaps.compute(prints.shingles, prints.shingles, pairs)
+    found = runs.longest(pairs, overlaps.shared) >= params.min_run_words
+    return Links.from_overlaps(pairs[found], relation.codes(int(found.sum()), relation.DERIVED), overlaps.take(found))
 
 
 def _furniture(text: str, min_share: float = 0.6) -> bool:
@@ -135,7 +145,7 @@ def credible(
     if len(check) == 0:
         return keep
     pairs = links.pairs[check]
-    longest = runs.longest(pairs)
+    longest = runs.longest(pairs, links.shared[check])
     long_run = longest >= params.min_run_words
     for n, (i, j) in enumerate(pairs):
         if not long_run[n] and not figures_agree(

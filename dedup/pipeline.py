@@ -78,7 +78,7 @@ class Scanner:
         with _stage(timings, "verbatim"):
             report("candidates", 0, None)
             times = _days(articles)
-            runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words)
+            runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words, params.shingle_size)
 
             def accept(found: Links) -> np.ndarray:
                 return credible(found, prints, runs, times, params)
@@ -120,7 +120,7 @@ class Scanner:
             raise ValueError(f"compare() needs two different ids, got {first.id!r} twice")
         prints = fingerprint([a.text for a in articles], params)
         times = _days(articles)
-        runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words)
+        runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words, params.shingle_size)
         links = verify(prints, prints, np.array([[0, 1]]), params)
         links = links.take(credible(links, prints, runs, times, params))
         idf, vectors = _weigh(prints, links, params)
@@ -163,7 +163,10 @@ class Scanner:
         by_passage = verify(prints, prints, candidates, params)
         tried = np.concatenate([distinct[pairs].reshape(-1, 2), candidates])
         linked = np.concatenate([by_lsh.codes(len(prints)), by_passage.codes(len(prints))])
-        by_run = long_runs(prints, tried[~np.isin(tried[:, 0] * len(prints) + tried[:, 1], linked)], runs, params)
+        # only pairs sharing passage fingerprints can share a long run (the winnowing guarantee)
+        fingerprinted = distinct[passage_pairs].reshape(-1, 2)
+        below = fingerprinted[~np.isin(fingerprinted[:, 0] * len(prints) + fingerprinted[:, 1], linked)]
+        by_run = long_runs(prints, below, runs, params)
         n_candidates = len(tried)
         return Links.concat([by_lsh, by_passage, by_run]), [distinct[g] for g in oversized], n_candidates
 
