@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from dedup.article import Article, Skipped
+from dedup.normalize import is_blank
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -77,6 +78,7 @@ _LINE_CHUNK = 1 << 20
 _WESTERN_MARGIN = 0.05
 # A UTF-16 surrogate on its own: JSON's "\\ud800" escape and a few codecs produce them; UTF-8 cannot encode them.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_INVISIBLE_ONLY = "empty {} (only white space, invisible characters and stray combining marks)"
 
 
 class LoadError(ValueError):
@@ -353,6 +355,8 @@ def _record_article(record: Any, default_id: str) -> Article:
         raise LoadError(str(exc)) from exc
     if not article.text.strip():
         raise LoadError("empty 'text' field")
+    if is_blank(article.text):
+        raise LoadError(_INVISIBLE_ONLY.format("'text' field"))
     return article
 
 
@@ -471,6 +475,8 @@ def _load_text(path: Path, rel: str, max_bytes: int) -> Iterator[_Found]:
     text = read_text_file(path, max_bytes=max_bytes)
     if not text.strip():
         raise LoadError("empty file (no text)")
+    if is_blank(text):
+        raise LoadError(_INVISIBLE_ONLY.format("file"))
     yield Article(id=rel, text=text), None
 
 
@@ -480,6 +486,8 @@ def _load_html(path: Path, rel: str, max_bytes: int) -> Iterator[_Found]:
     text = fields["text"] or ""
     if not text.strip():
         raise LoadError("no article text found in HTML")
+    if is_blank(text):
+        raise LoadError(_INVISIBLE_ONLY.format("HTML article text"))
     article = Article(
         id=rel,
         text=text,
