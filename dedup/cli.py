@@ -19,7 +19,7 @@ from rich.table import Table
 from .article import Article, Skipped
 from .load import DEFAULT_MAX_BYTES, iter_articles
 from .pipeline import Scanner
-from .report import render_table, table_text, to_csv, to_json, write_atomic, write_json
+from .report import output_problem, render_table, table_text, to_csv, to_json, write_atomic, write_json
 from .result import ScanResult
 
 app = typer.Typer(
@@ -79,10 +79,9 @@ def scan(
     """Scan PATH for articles carrying the same wire copy or the same story."""
     if not path.exists():
         raise _fail(f"path not found: {path} -- give a folder or a file of articles")
-    if output is not None and output.is_dir():
-        raise _fail(f"--output {output} is a folder; give a file path")
-    if output is not None and not output.absolute().parent.is_dir():
-        raise _fail(f"--output {output}: {output.parent} is not an existing folder; create it or write elsewhere")
+    problem = None if output is None else output_problem(output)
+    if problem is not None:
+        raise _fail(f"--output {output} {problem}" if problem.startswith("is ") else f"--output {output}: {problem}")
     scanner = Scanner(
         shingle_size=shingle_size,
         num_perm=num_perm,
