@@ -27,6 +27,7 @@ the same folder give the same sequence.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import errno
 import io
 import json
@@ -628,20 +629,45 @@ def _scan(root: Path, is_dir: bool) -> list[_Entry | Skipped]:
 
 
 def _iter_scan(items: list[_Entry | Skipped], max_bytes: int) -> Iterator[Article | Skipped]:
-    """Load the listed files in order; an id already seen is skipped with where it was first seen."""
-    first_seen: dict[str, str] = {}
+    """Load the listed files in order, ids made unique (see :func:`_unshadowed`)."""
+    path_ids = {item.rel for item in items if isinstance(item, _Entry)}
+    first_seen: dict[str, tuple[str, str]] = {}  # id -> (file it came from, where: 'file' or 'file:line')
     for item in items:
         if isinstance(item, Skipped):
             yield item
             continue
         for found, line in _load_file(item.path, item.rel, max_bytes):
             if isinstance(found, Article):
-                if found.id in first_seen:
-                    reason = f"duplicate id {found.id!r} (first seen in {first_seen[found.id]})"
-                    found = Skipped(item.rel, reason, line)
-                else:
-                    first_seen[found.id] = item.rel if line is None else f"{item.rel}:{line}"
+                found = _unshadowed(found, item.rel, line, path_ids, first_seen)
+            if isinstance(found, Article):
+                first_seen[found.id] = (item.rel, item.rel if line is None else f"{item.rel}:{line}")
             yield found
+
+
+def _unshadowed(
+    article: Article, rel: str, line: int | None, path_ids: set[str], first_seen: dict[str, tuple[str, str]]
+) -> Article | Skipped:
+    """The article with an id no other source holds, or a Skipped for a repeat within one file.
+
+    A file's path is its own id. A record's ``id`` that is another listed file's path,
+    or the id of a record of another file loaded before (sorted path order), becomes
+    ``'<file>#<id>'`` (``'feed.jsonl#a.txt'``), the id as given kept in
+    ``extra['record_id']``: ids from different sources never shadow each other, and
+    which one is renamed does not depend on the order the files were walked in. An
+    id repeated within one file is a duplicate record: skipped, naming where it was first.
+    """
+    taken = first_seen.get(article.id)
+    if article.id == rel or (taken is not None and taken[0] == rel):
+        if taken is None:
+            return article
+        return Skipped(rel, f"duplicate id {article.id!r} (first seen in {taken[1]})", line)
+    if article.id not in path_ids and taken is None:
+        return article
+    renamed = f"{rel}#{article.id}"
+    if renamed in path_ids or renamed in first_seen:
+        where = taken[1] if taken is not None else article.id
+        return Skipped(rel, f"duplicate id {article.id!r} (first seen in {where}; {renamed!r} is taken too)", line)
+    return dataclasses.replace(article, id=renamed, extra={**article.extra, "record_id": article.id})
 
 
 def iter_articles(root: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | Skipped]:
