@@ -233,7 +233,7 @@ def _keys_bmp(text: str) -> str | None:
         if (mapped == _EXPAND).any():
             return None
         mapped = mapped[mapped != _DELETE]
-    folded = mapped.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    folded = mapped.astype("<u4", copy=False).tobytes().decode("utf-32-le", "surrogatepass")
     if not unicodedata.is_normalized("NFD", folded):
         folded = unicodedata.normalize("NFD", folded)
         mapped = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype="<u4")
@@ -242,15 +242,19 @@ def _keys_bmp(text: str) -> str | None:
     if not len(marks):
         return folded
     # A run of marks is dropped when the character before it drops marks (or the text starts with it).
-    starts = np.ones(len(marks), dtype=bool)
-    starts[1:] = np.diff(marks) != 1
-    bases = (marks[starts] - 1)[np.cumsum(starts) - 1]
-    dropped = marks[(bases < 0) | (roles[np.maximum(bases, 0)] == _DROPS_MARKS)]
+    before = roles[marks - 1]
+    before[marks == 0] = _DROPS_MARKS
+    if (before == _MARK).any():  # runs of several marks (zalgo, stacked diacritics): find each run's base
+        starts = np.ones(len(marks), dtype=bool)
+        starts[1:] = np.diff(marks) != 1
+        bases = (marks[starts] - 1)[np.cumsum(starts) - 1]
+        before = np.where(bases < 0, _DROPS_MARKS, roles[np.maximum(bases, 0)])
+    dropped = marks[before == _DROPS_MARKS]
     if not len(dropped):
         return folded
     keep = np.ones(len(mapped), dtype=bool)
     keep[dropped] = False
-    return mapped[keep].astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    return mapped[keep].astype("<u4", copy=False).tobytes().decode("utf-32-le", "surrogatepass")
 
 
 # Bytes that separate tokens: every ASCII byte that is not a letter or digit.
