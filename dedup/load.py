@@ -12,7 +12,9 @@ Formats, chosen by suffix (case-insensitive):
     One article; the text is kept exactly as decoded (offsets index into it).
 ``.html``, ``.htm``
     One article; the main text is extracted with trafilatura (menus, footers
-    and comments left out), paragraphs separated by blank lines.
+    and comments left out, ``<template>`` content dropped), paragraphs separated
+    by blank lines. Pages of more than :data:`HTML_MAX_ELEMENTS` elements take a
+    linear streaming extractor instead (trafilatura's time grows with the page).
 ``.json``
     One article object, or an array of them.
 ``.jsonl``
@@ -20,8 +22,10 @@ Formats, chosen by suffix (case-insensitive):
 
 Article ids are paths relative to the scanned folder with forward slashes
 (``'a/b.txt'``), the file name when a single file is scanned, or the ``id``
-field of a JSON record. Items come out in sorted path order, so two scans of
-the same folder give the same sequence.
+field of a JSON record -- renamed ``'<file>#<id>'`` when it is another file's
+path or another file's record id, so that no source shadows another. Items
+come out in sorted path order, so two scans of the same folder give the same
+sequence.
 """
 
 from __future__ import annotations
