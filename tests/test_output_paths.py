@@ -18,6 +18,8 @@ from dedup.report import OutputPathError, write_atomic
 
 from .helpers import SAMPLES
 
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="FIFOs, device nodes and such file names are POSIX")
+
 runner = CliRunner()
 
 

@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .helpers import REPO, WIRE
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="file names with control characters are POSIX")
 
 HOSTILE = "x\x1b[2J\x1b]0;pwned\x07\r\nforged\x9b\u202e"
 # Bytes no stderr line may hold: C0 controls but the newline, DEL, and C1 controls as UTF-8.
