@@ -76,6 +76,8 @@ _EAST_ASIAN = frozenset({"Hani", "Hang", "Hira", "Kana", "Bopo"})
 _MARKS_DROPPED_SCRIPTS = frozenset({"Latn", "Grek", "Cyrl", "Zyyy", "Zinh"})
 # A thousands separator inside a number (ASCII digits by then): "30,000" -> "30000".
 _THOUSANDS = re.compile(r"[,\u066c](?<=[0-9].)(?=[0-9]{3}(?![0-9]))")
+# The same for commas only, starting with a literal: the regex engine skips to each comma (3x faster).
+_THOUSANDS_COMMA = re.compile(r",(?<=[0-9],)(?=[0-9]{3}(?![0-9]))")
 _SMALL_CAPITAL = "LATIN LETTER SMALL CAPITAL "
 
 
@@ -317,8 +319,10 @@ def normalize(text: str) -> str:
         decomposed = unicodedata.normalize("NFKD", text)
         fast = _keys_bmp(decomposed)
         folded = unicodedata.normalize("NFC", fast if fast is not None else _keys_slow(decomposed))
-    if "," in folded or "\u066c" in folded:
+    if "\u066c" in folded:  # the Arabic thousands separator
         folded = _THOUSANDS.sub("", folded)
+    elif "," in folded:
+        folded = _THOUSANDS_COMMA.sub("", folded)
     return " ".join(folded.split())
 
 
