@@ -259,6 +259,64 @@ def _keys_bmp(text: str) -> str | None:
     return mapped[keep].astype("<u4", copy=False).tobytes().decode("utf-32-le", "surrogatepass")
 
 
+# The fastest path works on the text as given, before any decomposition: one lookup per character
+# gives its whole key (NFKD, table, marks, NFC of that character alone). That is exact unless a
+# character's key depends on its neighbours -- combining marks, characters canonical composition
+# joins to the one before (Hangul vowels and finals, a few Indic vowel parts), keys that start with
+# such a character or expand to several characters: those texts take the decomposing path.
+_RAW = np.full(0x10000, _UNBUILT, dtype=np.uint32)
+
+
+@lru_cache(maxsize=1)
+def _context_characters() -> frozenset[int]:
+    found: set[int] = set(range(0x1160, 0x1200)) | set(range(0xD7B0, 0xD800))  # Hangul vowel and final jamo
+    found.update(np.flatnonzero(_ROLES == _MARK).tolist())  # marks to the regex engine's (newer) Unicode too
+    for code in range(0x10000):
+        char = chr(code)
+        if unicodedata.category(char)[0] == "M" or unicodedata.combining(char):
+            found.add(code)
+        decomposition = unicodedata.decomposition(char).split()
+        if len(decomposition) == 2 and not decomposition[0].startswith("<"):
+            found.add(int(decomposition[1], 16))  # the second half of a canonical pair
+    return frozenset(found)
+
+
+def _build_raw_blocks(blocks: np.ndarray) -> None:
+    context = _context_characters()
+    for block in np.unique(blocks).tolist():
+        for code in range(block << 8, (block + 1) << 8):
+            char = chr(code)
+            decomposed = unicodedata.normalize("NFKD", char)
+            if code in context or (decomposed and ord(decomposed[0]) in context):
+                _RAW[code] = _EXPAND
+                continue
+            value = unicodedata.normalize("NFC", _keys_slow(decomposed))
+            if value == "":
+                _RAW[code] = _DELETE
+            elif len(value) == 1 and ord(value) < 0x10000 and ord(value) not in context:
+                _RAW[code] = ord(value)
+            else:
+                _RAW[code] = _EXPAND
+
+
+def _keys_raw(text: str) -> str | None:
+    """The NFC key characters of ``text`` by one lookup per character; None when context matters."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    if not len(codes) or codes.max() >= 0x10000:
+        return None
+    mapped = _RAW[codes]
+    special = mapped >= _UNBUILT
+    if special.any():
+        unbuilt = mapped == _UNBUILT
+        if unbuilt.any():
+            _build_raw_blocks(codes[unbuilt] >> 8)
+            mapped = _RAW[codes]
+        if (mapped == _EXPAND).any():
+            return None
+        mapped = mapped[mapped != _DELETE]
+    return mapped.astype("<u4", copy=False).tobytes().decode("utf-32-le", "surrogatepass")
+
+
 # Bytes that separate tokens: every ASCII byte that is not a letter or digit.
 _ASCII_SEPARATORS = bytes(b if chr(b).isalnum() or b >= 0x80 else 0x20 for b in range(256))
 
@@ -316,9 +374,13 @@ def normalize(text: str) -> str:
     if text.isascii():
         folded = text.replace("`", "'").lower()
     else:
-        decomposed = unicodedata.normalize("NFKD", text)
-        fast = _keys_bmp(decomposed)
-        folded = unicodedata.normalize("NFC", fast if fast is not None else _keys_slow(decomposed))
+        raw = _keys_raw(text)
+        if raw is not None:
+            folded = raw
+        else:
+            decomposed = unicodedata.normalize("NFKD", text)
+            fast = _keys_bmp(decomposed)
+            folded = unicodedata.normalize("NFC", fast if fast is not None else _keys_slow(decomposed))
     if "\u066c" in folded:  # the Arabic thousands separator
         folded = _THOUSANDS.sub("", folded)
     elif "," in folded:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from dedup.article import Article, Skipped
 from dedup.load import iter_articles
-from dedup.normalize import _keys_bmp, _keys_slow, is_blank, normalize, token_text
+from dedup.normalize import _keys_bmp, _keys_raw, _keys_slow, is_blank, normalize, token_text
 from dedup.passages import segment
 from dedup.pipeline import Scanner
 from dedup.shingle import ShingleHasher, shingle_hash64, shingles
@@ -65,6 +65,20 @@ def test_vectorised_keys_equal_the_translate_path(text: str) -> None:
     decomposed = unicodedata.normalize("NFKD", text)
     fast = _keys_bmp(decomposed)
     assert fast is None or fast == _keys_slow(decomposed)
+
+
+@FAST
+@given(text=texts)
+def test_per_character_keys_equal_the_decomposing_path(text: str) -> None:
+    raw = _keys_raw(text)
+    assert raw is None or raw == unicodedata.normalize("NFC", _keys_slow(unicodedata.normalize("NFKD", text)))
+
+
+def test_per_character_keys_equal_the_decomposing_path_on_every_bmp_character() -> None:
+    for code in range(0x10000):
+        for text in (chr(code), "a" + chr(code) + "b"):
+            raw = _keys_raw(text)
+            assert raw is None or raw == unicodedata.normalize("NFC", _keys_slow(unicodedata.normalize("NFKD", text)))
 
 
 @FAST
