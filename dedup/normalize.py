@@ -28,9 +28,14 @@ alike on screen get the same key, however they were disguised:
   space collapse to one space.
 
 ``normalize`` is idempotent. ASCII text takes a fast path (lower case, one
-regular expression for numbers); other text one ``str.translate`` pass through
-a per-character table built lazily (each distinct character is looked up in
-ICU once per process) and two regular-expression passes.
+regular expression for numbers). Other text is looked up in numpy tables, one
+entry per BMP character, filled lazily 256 characters at a time (each character
+is looked up in ICU once per process): when no character depends on its
+neighbours, one lookup per character gives the whole key; text with combining
+marks (or Hangul jamo, ...) is decomposed (NFKD), looked up per decomposed
+character, marks dropped by a vectorised rule, and recomposed (NFC); text beyond
+the BMP takes ``str.translate`` and regular expressions. All three give the same
+key (tested on every BMP character and on random text).
 
 ``token_text`` goes one step further for shingling: punctuation, symbols and
 white space become separators, and every character of a script written
