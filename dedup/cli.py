@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from .article import Article, Skipped
 from .load import DEFAULT_MAX_BYTES, iter_articles
 from .params import Params
 from .pipeline import Scanner
-from .report import render_table, table_text, to_csv, to_json, write_atomic, write_json
+from .report import output_problem, render_table, table_text, to_csv, to_json, write_atomic, write_json
 from .result import ScanResult
 
 app = typer.Typer(
@@ -53,8 +54,18 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Interrupted()
 
 
+# Control characters (C0, DEL, C1) and bidirectional controls: a file name or an id holding them
+# must not move the cursor, retitle the terminal, forge lines or reorder what is shown.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(text: str) -> str:
+    """``text`` with every control character shown as an escape: ESC as ``\\x1b``, a newline as ``\\n``."""
+    return _UNPRINTABLE.sub(lambda m: repr(m[0])[1:-1] if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
+    err.print(f"[bold red]error:[/] {escape(_printable(message))}")
     return typer.Exit(code)
 
 
@@ -99,10 +110,9 @@ def scan(
     """Scan PATH for articles carrying the same wire copy or the same story."""
     if not path.exists():
         raise _fail(f"path not found: {path} -- give a folder or a file of articles")
-    if output is not None and output.is_dir():
-        raise _fail(f"--output {output} is a folder; give a file path")
-    if output is not None and not output.absolute().parent.is_dir():
-        raise _fail(f"--output {output}: {output.parent} is not an existing folder; create it or write elsewhere")
+    problem = None if output is None else output_problem(output)
+    if problem is not None:
+        raise _fail(f"--output {output} {problem}" if problem.startswith("is ") else f"--output {output}: {problem}")
     scanner = Scanner(
         DEFAULTS.replace(
             shingle_size=shingle_size,
@@ -131,7 +141,7 @@ def scan(
             except OSError as exc:
                 raise _fail(f"cannot write --output {output}: {exc.strerror or exc}") from None
             if not quiet:
-                err.print(f"wrote {escape(str(output))}")
+                err.print(f"wrote {escape(_printable(str(output)))}")
         elif content is not None:
             sys.stdout.write(content(result))
         else:
@@ -153,7 +163,7 @@ def _run(scanner: Scanner, path: Path, max_bytes: int, quiet: bool) -> ScanResul
             if isinstance(item, Skipped):
                 skipped.append(item)
                 if not quiet:
-                    err.print(f"[yellow]skipped[/] {escape(str(item))}")
+                    err.print(f"[yellow]skipped[/] {escape(_printable(str(item)))}")
             yield item
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

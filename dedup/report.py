@@ -2,6 +2,10 @@
 
 Outputs are written to a temporary file beside the target and renamed over
 it, so an interrupted run leaves the previous file or none -- never half a report.
+A symlink is written through: the file it points to is replaced atomically, the
+link stays a link. A FIFO or a character device (``/dev/null``, ``/dev/stdout``,
+a shell's ``>(gzip > r.gz)``) is streamed to, never replaced. Anything else that
+is not a regular file (a block device, a socket) is refused.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import csv
 import io
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +28,7 @@ from rich.text import Text
 
 from .result import PairResult, ScanResult
 
-__all__ = ["FORMATS", "render_table", "to_csv", "to_json", "write_atomic"]
+__all__ = ["FORMATS", "OutputPathError", "output_problem", "render_table", "to_csv", "to_json", "write_atomic"]
 
 FORMATS = ("table", "json", "csv")
 CSV_FIELDS = ("a", "b", "relation", "jaccard", "containment_a_in_b", "containment_b_in_a", "cosine", "source",
@@ -148,19 +153,66 @@ def _mode_for(target: Path) -> int:
         return 0o666 & ~umask
 
 
+class OutputPathError(OSError):
+    """An output path dedup will not write to; ``str(error)`` says why and what to do."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def output_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot take a report (a folder, a block device, a socket, no such folder), or None.
+
+    Regular files (or none yet, in an existing folder), symlinks to them, FIFOs and
+    character devices are fine.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        parent = Path(os.path.realpath(path)).parent
+        if not parent.is_dir():
+            return f"{parent} is not an existing folder; create it or write elsewhere"
+        return None
+    except OSError as exc:
+        return f"cannot use it: {exc.strerror or exc}"
+    if stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+        return None
+    return f"is {_kind(mode)}; give a file path (or a FIFO or character device to stream to)"
+
+
 def write_atomic(path: str | Path, content: str | Callable[[TextIO], None]) -> None:
     """Write ``content`` (a string, or a function writing to a stream) to ``path``
-    through a temporary file and an atomic rename."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
+    through a temporary file and an atomic rename.
+
+    A symlink is followed and the file it points to replaced (the link is kept); a FIFO
+    or character device is written to directly. Raises :class:`OutputPathError` for
+    block devices, sockets and folders, which are never touched.
+    """
+    problem = output_problem(path)
+    if problem is not None:
+        raise OutputPathError(f"{path} {problem}" if problem.startswith("is ") else problem)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = 0
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+        with open(path, "w", encoding="utf-8", newline="") as stream:
+            _write(stream, content)
+        return
+    target = Path(os.path.realpath(path))  # through symlinks: replace what the link points to
+    directory = target.parent
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         os.chmod(temporary, _mode_for(target))
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            if isinstance(content, str):
-                stream.write(content)
-            else:
-                content(stream)
+            _write(stream, content)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)
@@ -168,3 +220,10 @@ def write_atomic(path: str | Path, content: str | Callable[[TextIO], None]) -> N
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _write(stream: TextIO, content: str | Callable[[TextIO], None]) -> None:
+    if isinstance(content, str):
+        stream.write(content)
+    else:
+        content(stream)

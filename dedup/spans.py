@@ -30,14 +30,14 @@ even paragraph counts differ.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import regex
 
-from .normalize import _FOLD, _KINDS, _TOKEN, _UNSPACED, _astral_kinds, normalize, token_text
+from .normalize import normalize, token_text
 from .shingle import ShingleBatch
 
 __all__ = ["DEFAULT_MIN_WORDS", "Span", "TokenOffsets", "pair_spans", "shared_runs", "spans_for_pairs", "token_offsets"]
@@ -46,7 +46,11 @@ __all__ = ["DEFAULT_MIN_WORDS", "Span", "TokenOffsets", "pair_spans", "shared_ru
 # every 2-3 paragraph excerpt and 70 % of one-paragraph ones (20 words: 87 %, 30: 52 %, 40: 16 %);
 # precision against the planted pairs 0.91 (20 words: 0.84, 30: 0.94, 40: 0.95).
 DEFAULT_MIN_WORDS = 25
-_ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")
+# A token of ASCII text: a run of letters and digits, thousands separators inside numbers kept
+# (the key drops them: "30,000" is one token, as in :func:`dedup.normalize.normalize`).
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+(?:,(?<=[0-9],)(?=[0-9]{3}(?![0-9]))[A-Za-z0-9]+)*")
+# A thousands separator inside a number (digits of any script), which the key drops.
+_THOUSANDS = regex.compile(r"[,\u066c](?<=\p{Nd}.)(?=\p{Nd}{3}(?!\p{Nd}))")
 _PARAGRAPH = re.compile(r"[^\n]+")
 _MAX_REPEAT = 8  # a k-gram repeated more often than this in one document seeds no run
 
@@ -64,47 +68,34 @@ class TokenOffsets:
         return len(self.starts)
 
 
-@lru_cache(maxsize=1 << 16)
-def _fold_char(char: str) -> str:
-    """One character through the steps of :func:`~dedup.normalize.normalize`, white space kept."""
-    out = unicodedata.normalize("NFKC", char)
-    for old, new in _FOLD:
-        if old in out:
-            out = out.replace(old, new)
-    out = out.casefold()
-    if not unicodedata.is_normalized("NFKC", out):
-        out = unicodedata.normalize("NFKC", out)
-    return out
-
-
 def _raw_offsets(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Token spans found on the original text: runs of letters, digits, marks and invisible
+    characters (numbers keep their thousands separators, as the key does), each unspaced-script
+    character alone; a run whose key holds several tokens (an NFKC expansion such as ``½``) gives
+    each of them the run's span, and one whose key is empty gives none."""
     if text.isascii():
         found = [(m.start(), m.end()) for m in _ASCII_TOKEN.finditer(text)]
         arr = np.array(found, dtype=np.int64).reshape(-1, 2)
         return arr[:, 0], arr[:, 1]
-    pieces = [c if c.isascii() else _fold_char(c) for c in text]
-    lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
-    origin = np.repeat(np.arange(len(text), dtype=np.int64), lengths)
-    expanded = "".join(pieces)
-    if not expanded:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    codes = np.frombuffer(expanded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    bmp = codes < 0x10000
-    kinds = np.empty(len(codes), dtype=np.uint8)
-    kinds[bmp] = _KINDS[codes[bmp]]
-    if not bmp.all():
-        kinds[~bmp] = _astral_kinds(codes[~bmp])
-    word = kinds == _TOKEN
-    prev = np.concatenate(([False], word[:-1]))
-    nxt = np.concatenate((word[1:], [False]))
-    run_start = np.flatnonzero(word & ~prev)
-    run_end = np.flatnonzero(word & ~nxt)  # inclusive
-    single = np.flatnonzero(kinds == _UNSPACED)
-    first = np.concatenate((run_start, single))
-    last = np.concatenate((run_end, single))
-    order = np.argsort(first, kind="stable")
-    first, last = first[order], last[order]
-    return origin[first], origin[last] + 1
+    separator = np.fromiter((_separates(c) for c in text), dtype=bool, count=len(text))
+    for m in _THOUSANDS.finditer(text):  # "30,000" is one token of the key
+        separator[m.start()] = False
+    edges = np.diff(np.concatenate(([1], separator.astype(np.int8), [1])))
+    run_starts, run_ends = np.flatnonzero(edges == -1), np.flatnonzero(edges == 1)
+    starts, ends = [], []
+    for start, end in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
+        piece = text[start:end]
+        count = 1 if piece.isascii() else len(token_text(normalize(piece)).split())
+        starts += [start] * count
+        ends += [end] * count
+    return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+
+
+@lru_cache(maxsize=1 << 16)
+def _separates(char: str) -> bool:
+    """Whether a character separates tokens of the key, tried between two letters (its key may be
+    white space, as for U+00B4, or empty, as for a zero-width joiner, which joins)."""
+    return char.isspace() or token_text(normalize(f"a{char}a")).split() == ["a", "a"]
 
 
 def _paragraph_offsets(text: str, n_tokens: int) -> TokenOffsets | None:
