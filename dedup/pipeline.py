@@ -38,6 +38,7 @@ from .link import (
     verify,
     with_cosines,
 )
+from .normalize import is_blank
 from .params import Params
 from .postings import Postings
 from .postings import self_join as postings_join
@@ -172,7 +173,8 @@ class Scanner:
 
 
 def _collect(items: Iterable[Article | Skipped]) -> tuple[list[Article], list[Skipped]]:
-    """Articles in id order (the first of a repeated id kept) and the skipped records."""
+    """Articles in id order (the first of a repeated id kept; blank ones skipped, as the loader
+    skips blank files) and the skipped records."""
     articles: dict[str, Article] = {}
     skipped: list[Skipped] = []
     for item in items:
@@ -180,6 +182,8 @@ def _collect(items: Iterable[Article | Skipped]) -> tuple[list[Article], list[Sk
             skipped.append(item)
         elif not isinstance(item, Article):
             raise TypeError(f"scan() expects Article or Skipped items, got {type(item).__name__}")
+        elif is_blank(item.text):
+            skipped.append(Skipped(item.id, "empty article (only white space and invisible characters)"))
         elif item.id in articles:
             skipped.append(Skipped(item.id, f"duplicate id {item.id!r}: kept the first article with it"))
         else:

@@ -68,27 +68,29 @@ class TokenOffsets:
         return len(self.starts)
 
 
-def _raw_offsets(text: str) -> tuple[np.ndarray, np.ndarray]:
+def _raw_offsets(text: str) -> tuple[np.ndarray, np.ndarray, bool]:
     """Token spans found on the original text: runs of letters, digits, marks and invisible
     characters (numbers keep their thousands separators, as the key does), each unspaced-script
     character alone; a run whose key holds several tokens (an NFKC expansion such as ``½``) gives
-    each of them the run's span, and one whose key is empty gives none."""
+    each of them the run's span (then the offsets are not exact: unspaced scripts, expansions), and
+    one whose key is empty gives none."""
     if text.isascii():
         found = [(m.start(), m.end()) for m in _ASCII_TOKEN.finditer(text)]
         arr = np.array(found, dtype=np.int64).reshape(-1, 2)
-        return arr[:, 0], arr[:, 1]
+        return arr[:, 0], arr[:, 1], True
     separator = np.fromiter((_separates(c) for c in text), dtype=bool, count=len(text))
     for m in _THOUSANDS.finditer(text):  # "30,000" is one token of the key
         separator[m.start()] = False
     edges = np.diff(np.concatenate(([1], separator.astype(np.int8), [1])))
     run_starts, run_ends = np.flatnonzero(edges == -1), np.flatnonzero(edges == 1)
-    starts, ends = [], []
+    starts, ends, single = [], [], True
     for start, end in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
         piece = text[start:end]
         count = 1 if piece.isascii() else len(token_text(normalize(piece)).split())
         starts += [start] * count
         ends += [end] * count
-    return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+        single = single and count <= 1
+    return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), single
 
 
 @lru_cache(maxsize=1 << 16)
@@ -115,10 +117,10 @@ def token_offsets(text: str) -> TokenOffsets:
     Always as many entries as that token text has tokens; ``exact`` False when the
     paragraph (or whole-text) fallback was needed.
     """
-    starts, ends = _raw_offsets(text)
+    starts, ends, single = _raw_offsets(text)
     n_tokens = len(token_text(normalize(text)).split())
     if len(starts) == n_tokens:
-        return TokenOffsets(starts, ends, exact=True)
+        return TokenOffsets(starts, ends, exact=single)  # several tokens share a run's span: not exact
     fallback = _paragraph_offsets(text, n_tokens)
     if fallback is not None:
         return fallback

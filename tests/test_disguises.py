@@ -176,3 +176,12 @@ def test_canonical_numbers() -> None:
     assert normalize("30,000") == normalize("30000") == normalize("٣٠٬٠٠٠") == normalize("３０，０００") == "30000"
     assert normalize("1,234,567.89") == "1234567.89"
     assert normalize("1,2,3 and 12,3456 and 2,5") == "1,2,3 and 12,3456 and 2,5"  # not thousands
+
+
+def test_articles_of_only_invisible_characters_are_skipped_by_the_library_too():
+    from dedup import Article, Scanner
+
+    result = Scanner().scan([Article("a", "\u200b\u200e \u2063"), Article("b", "\u200b\u200e\u2063 "),
+                             Article("wire", WIRE)])
+    assert result.pairs == []
+    assert sorted(s.path for s in result.skipped) == ["a", "b"]
