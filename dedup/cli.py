@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import signal
 import sys
 from collections.abc import Iterator
@@ -14,9 +16,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from .article import Article, Skipped
+from .compare import SpecError, comparison, distinct, load_spec, render_compare_table
+from .html import render_compare_html, render_html
 from .load import DEFAULT_MAX_BYTES, iter_articles
 from .pipeline import Scanner
 from .report import render_table, table_text, to_csv, to_json, write_atomic, write_json
@@ -34,6 +37,19 @@ class Format(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
+    html = "html"
+
+
+class PassageMode(str, Enum):
+    all = "all"
+    added = "added"
+    none = "none"
+
+
+class CompareFormat(str, Enum):
+    table = "table"
+    json = "json"
+    html = "html"
 
 
 class Interrupted(BaseException):
@@ -72,6 +88,21 @@ def scan(
     window_days: Annotated[float, typer.Option(min=0.0, help="Max days apart for same-story (when dated).")] = 2.0,
     min_density: Annotated[float, typer.Option(min=0.01, max=1.0, help="Linked share needed to merge clusters.")] = 0.5,
     no_passages: Annotated[bool, typer.Option("--no-passages", help="Skip passage attribution.")] = False,
+    passages: Annotated[
+        PassageMode,
+        typer.Option("--passages", help="JSON: all passages with text; 'added': only added passages and sections, "
+                                        "offsets without text; 'none': no attribution (as --no-passages)."),
+    ] = PassageMode.all,
+    limit: Annotated[
+        int | None, typer.Option(min=0, help="Table and HTML: show this many clusters, largest reuse first "
+                                             "(table default 25; 0 = all).")
+    ] = None,
+    min_size: Annotated[
+        int, typer.Option(min=2, help="Table and HTML: only clusters of at least this many members.")
+    ] = 2,
+    html_max_mb: Annotated[
+        float, typer.Option(min=0.5, help="HTML: cluster details stop at this size; the rest is listed, with a note.")
+    ] = 15.0,
     max_bytes: Annotated[int, typer.Option(min=1, help="Skip files larger than this many bytes.")] = DEFAULT_MAX_BYTES,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input was skipped.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or skip messages on stderr.")] = False,
@@ -94,26 +125,38 @@ def scan(
         same_story=None if no_same_story else same_story,
         window_days=window_days,
         min_density=min_density,
-        passages=not no_passages,
+        passages=not no_passages and passages is not PassageMode.none,
     )
+    mode = "none" if no_passages else passages.value
+    table_limit = 25 if limit is None else limit
+
+    def content(result: ScanResult) -> str:
+        if format is Format.csv:
+            return to_csv(result)
+        if format is Format.json:
+            return to_json(result, passages=mode)
+        if format is Format.html:
+            return render_html(result, max_bytes=int(html_max_mb * 1_000_000), limit=limit, min_size=min_size,
+                               title=f"dedup report: {path.name or path}")
+        return table_text(result, limit=table_limit, min_size=min_size)
+
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         result = _run(scanner, path, max_bytes, quiet)
-        content = {"json": to_json, "csv": to_csv}.get(format.value)
         if output is not None:
             try:
                 if format is Format.json:
-                    write_atomic(output, lambda stream: write_json(result, stream))
+                    write_atomic(output, lambda stream: write_json(result, stream, passages=mode))
                 else:
-                    write_atomic(output, content(result) if content else table_text(result))
+                    write_atomic(output, content(result))
             except OSError as exc:
                 raise _fail(f"cannot write --output {output}: {exc.strerror or exc}") from None
             if not quiet:
                 err.print(f"wrote {escape(str(output))}")
-        elif content is not None:
+        elif format is not Format.table:
             sys.stdout.write(content(result))
         else:
-            Console().print(render_table(result))
+            Console().print(render_table(result, limit=table_limit, min_size=min_size))
     except (KeyboardInterrupt, Interrupted):
         err.print("interrupted: no report written")
         raise typer.Exit(130) from None
@@ -152,49 +195,43 @@ def _run(scanner: Scanner, path: Path, max_bytes: int, quiet: bool) -> ScanResul
 
 @app.command()
 def compare(
-    first: Annotated[Path, typer.Argument(help="An article file.")],
-    second: Annotated[Path, typer.Argument(help="Another article file.")],
+    first: Annotated[str, typer.Argument(help="An article: FILE, or FILE#ID for a record of a JSONL/JSON file.")],
+    second: Annotated[str, typer.Argument(help="Another article: FILE or FILE#ID.")],
+    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.table,
+    differences_only: Annotated[
+        bool, typer.Option("--differences-only", "-d", help="Hide the passages shared verbatim.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")
+    ] = None,
 ) -> None:
-    """Two articles side by side: their relation, the passages they share, what each added."""
-    articles: list[Article] = []
-    for path in (first, second):
-        if not path.is_file():
-            raise _fail(f"not a file: {path}")
-        loaded = list(iter_articles(path))
-        found = [a for a in loaded if isinstance(a, Article)]
-        if not found:
-            reasons = "; ".join(str(s) for s in loaded if isinstance(s, Skipped)) or "no article in it"
-            raise _fail(f"cannot read {path}: {reasons}")
-        articles.append(found[0])
-    if articles[0].id == articles[1].id:
-        articles[1] = Article(id=f"{articles[1].id} (2)", text=articles[1].text, title=articles[1].title)
-    comparison = Scanner().compare(articles[0], articles[1])
-    pair = comparison.pairs[0] if comparison.pairs else None
-    console = Console()
-    if pair is None:
-        console.print("[bold]not linked[/]: no verbatim overlap or same-story similarity above the thresholds")
+    """Two articles side by side: their relation, passages lined up (shared verbatim,
+    rewritten, added), what each added."""
+    if output is not None and (output.is_dir() or not output.absolute().parent.is_dir()):
+        raise _fail(f"--output {output}: give a file path in an existing folder")
+    try:
+        a, b = distinct(load_spec(first), load_spec(second))
+    except SpecError as problem:
+        raise _fail(str(problem)) from None
+    data = comparison(Scanner().compare(a, b), differences_only=differences_only)
+    if format is CompareFormat.table and output is None:
+        Console().print(render_compare_table(data))
+        return
+    if format is CompareFormat.json:
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    elif format is CompareFormat.html:
+        text = render_compare_html(data)
     else:
-        a, b, source = escape(pair.a), escape(pair.b), escape(pair.source or "unknown")
-        console.print(
-            f"[bold]{pair.relation}[/]  jaccard {pair.jaccard:.2f}  "
-            f"{a} in {b} {pair.containment_a_in_b:.2f}  {b} in {a} {pair.containment_b_in_a:.2f}"
-            f"  cosine {pair.cosine:.2f}  source {source}"
-        )
-    table = Table(show_lines=True, expand=True)
-    for article in comparison.articles:
-        table.add_column(escape(article.id), ratio=1, overflow="fold")
-    columns = []
-    for article in comparison.articles:
-        lines = []
-        for p in article.passages:
-            if p.added:
-                tag = f"[red]+ added {p.score:.2f}{' ' + p.label if p.label else ''}[/]"
-            else:
-                tag = f"[green]= shared (match {p.match:.2f})[/]"
-            lines.append(f"{tag}\n{escape(p.text)}")
-        columns.append("\n\n".join(lines))
-    table.add_row(*columns)
-    console.print(table)
+        console = Console(file=io.StringIO(), width=160, force_terminal=False, color_system=None)
+        console.print(render_compare_table(data))
+        text = console.file.getvalue()  # type: ignore[attr-defined]
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            write_atomic(output, text)
+        except OSError as exc:
+            raise _fail(f"cannot write --output {output}: {exc.strerror or exc}") from None
 
 
 def main() -> None:

@@ -1,0 +1,351 @@
+"""The HTML report: one self-contained file, rendered from a :class:`~dedup.result.ScanResult`.
+
+Article text, ids, titles and urls are untrusted (they come from the web): every one
+goes through Jinja2 with autoescaping on, and control and bidi characters are shown
+escaped. The page loads nothing (inline CSS and SVG), and its Content-Security-Policy
+allows exactly its own stylesheet and its one small script (by SHA-256 hash): an
+article's ``<script>``, ``onerror=`` or ``javascript:`` link can neither render as
+markup nor run.
+
+Scale: clusters are paginated inside the file (CSS ``:target``, no script needed), each
+member's passages sit in a collapsed ``<details>``, and cluster details stop at a byte
+budget (``max_bytes``), with a note saying what was left out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from .report import added_words, cluster_order, summary_line, words
+from .result import ArticleResult, ClusterResult, PairResult, Passage, ScanResult
+from .safe import visible, visible_block
+
+__all__ = ["DEFAULT_MAX_BYTES", "render_compare_html", "render_html"]
+
+DEFAULT_MAX_BYTES = 15_000_000
+PER_PAGE = 20
+MEMBER_TEXT_CAP = 40_000  # characters of passages shown per member; the rest is counted
+GRAPH_NODES = 24
+KINDS = {
+    "verbatim": "shared verbatim",
+    "rewritten": "shared, rewritten",
+    "shared": "shared (verbatim or rewritten)",
+    "added": "added by this outlet",
+    "own": "not found in other members, not marked added",
+}
+RELATION_COLOURS = {"exact": "#1b7837", "near_duplicate": "#5aae61", "derived": "#2166ac", "same_story": "#b2abd2"}
+
+_env: Environment | None = None
+
+
+def environment() -> Environment:
+    global _env
+    if _env is None:
+        _env = Environment(
+            loader=PackageLoader("dedup", "templates"),
+            autoescape=True,  # every template, every string: untrusted text is data
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        _env.filters["vis"] = lambda value: visible("" if value is None else value)
+        _env.filters["vblock"] = lambda value: visible_block("" if value is None else str(value))
+        _env.filters["pct"] = lambda value: f"{100 * value:.0f}%"
+        _env.filters["num"] = lambda value: f"{value:,}"
+    return _env
+
+
+def _asset(name: str) -> str:
+    return resources.files("dedup").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _csp_hash(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+def _page_assets() -> dict[str, Any]:
+    css, script = _asset("report.css"), _asset("report.js")
+    csp = (f"default-src 'none'; style-src '{_csp_hash(css)}'; script-src '{_csp_hash(script)}'; "
+           "img-src data:; base-uri 'none'; form-action 'none'")
+    return {"css": Markup(css), "script": Markup(script), "csp": csp}
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) urls become links; anything else (``javascript:``, ``data:``) is shown as text."""
+    if url and url.strip().lower().startswith(("http://", "https://")) and not any(ord(c) < 33 for c in url.strip()):
+        return url.strip()
+    return None
+
+
+# --------------------------------------------------------------------------- view model
+
+
+@dataclass
+class PassageView:
+    text: str
+    kind: str
+    note: str
+    start: int
+    end: int
+    label: str | None = None
+
+
+@dataclass
+class MemberView:
+    number: int
+    id: str
+    anchor: str
+    title: str | None
+    outlet: str | None
+    url: str | None
+    url_text: str | None
+    published: str | None
+    relation: str
+    scores: dict[str, float] | None
+    words: int
+    counts: dict[str, int]
+    sections: list[dict[str, Any]]
+    passages: list[PassageView] = field(default_factory=list)
+    hidden_chars: int = 0
+    bar: list[dict[str, Any]] = field(default_factory=list)
+
+
+def passage_kind(passage: Passage) -> str:
+    """verbatim / rewritten when the result says so (``Passage.verbatim``), else shared,
+    added or own."""
+    if passage.added:
+        return "added"
+    if passage.support <= 0:
+        return "own"
+    verbatim = getattr(passage, "verbatim", None)
+    if verbatim is None:
+        return "shared"
+    return "verbatim" if verbatim else "rewritten"
+
+
+def _passage_note(passage: Passage, kind: str) -> str:
+    if kind == "added":
+        return " · ".join(x for x in ("added", passage.label or "", f"score {passage.score:.2f}") if x)
+    if kind == "own":
+        return "own text: no other member carries it, not scored as added"
+    matched = getattr(passage, "matched", None)
+    where = f"matches {visible(matched)}" if matched else "best match"
+    others = f"carried by {passage.support} other member{'s' if passage.support != 1 else ''}"
+    return f"{KINDS[kind]} · {where} ({passage.match:.2f}) · {others}"
+
+
+def _bar(counts: dict[str, int], total: int, width: float = 220.0) -> list[dict[str, Any]]:
+    x = 0.0
+    out = []
+    for kind in ("verbatim", "rewritten", "shared", "own", "added"):
+        n = counts.get(kind, 0)
+        if not n or not total:
+            continue
+        w = width * n / total
+        out.append({"kind": kind, "x": round(x, 1), "w": round(max(w, 0.5), 1), "words": n})
+        x += w
+    return out
+
+
+def _member(number: int, article: ArticleResult, anchor: str, has_origin: bool,
+            link: PairResult | None) -> MemberView:
+    counts: dict[str, int] = {}
+    passages: list[PassageView] = []
+    shown_chars = 0
+    hidden = 0
+    for p in article.passages:
+        kind = passage_kind(p)
+        text = p.text
+        n = words(text)
+        counts[kind] = counts.get(kind, 0) + n
+        if shown_chars + len(text) > MEMBER_TEXT_CAP:
+            hidden += len(text)
+            continue
+        shown_chars += len(text)
+        passages.append(PassageView(text, kind, _passage_note(p, kind), p.start, p.end, p.label))
+    total = sum(counts.values()) or article.words
+    if article.id == anchor:
+        relation, scores = ("origin" if has_origin else "first member"), None
+    elif link is None:
+        relation, scores = "via others", None
+    else:
+        copied, kept = ((link.containment_a_in_b, link.containment_b_in_a) if link.a == article.id
+                        else (link.containment_b_in_a, link.containment_a_in_b))
+        relation = link.relation
+        scores = {"jaccard": link.jaccard, "copied": copied, "kept": kept, "cosine": link.cosine}
+    published = article.published.isoformat() if isinstance(article.published, datetime) else article.published
+    return MemberView(
+        number=number,
+        id=article.id,
+        anchor=f"{number}",
+        title=article.title,
+        outlet=article.outlet,
+        url=safe_url(article.url),
+        url_text=article.url,
+        published=published,
+        relation=relation,
+        scores=scores,
+        words=total,
+        counts=counts,
+        sections=[{"label": s.label or "added", "score": s.score, "start": s.start, "end": s.end,
+                   "words": words(s.text), "text": s.text} for s in article.added_sections],
+        passages=passages,
+        hidden_chars=hidden,
+        bar=_bar(counts, total),
+    )
+
+
+def _graph(members: list[MemberView], pairs: list[PairResult], origin: str | None) -> dict[str, Any]:
+    """Members on a circle (the first ``GRAPH_NODES``), links coloured by relation."""
+    nodes = members[:GRAPH_NODES]
+    size, radius = 220.0, 86.0
+    centre = size / 2
+    position = {}
+    out_nodes = []
+    for i, m in enumerate(nodes):
+        angle = 2 * math.pi * i / max(1, len(nodes)) - math.pi / 2
+        x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
+        position[m.id] = (round(x, 1), round(y, 1))
+        out_nodes.append({"x": round(x, 1), "y": round(y, 1), "n": m.number, "id": m.id,
+                          "origin": m.id == origin})
+    edges = [{"x1": position[p.a][0], "y1": position[p.a][1], "x2": position[p.b][0], "y2": position[p.b][1],
+              "relation": p.relation, "colour": RELATION_COLOURS.get(p.relation, "#999"), "a": p.a, "b": p.b}
+             for p in pairs if p.a in position and p.b in position]
+    return {"size": size, "nodes": out_nodes, "edges": edges, "left_out": max(0, len(members) - len(nodes))}
+
+
+def _cluster_view(cluster: ClusterResult, by_id: dict[str, ArticleResult],
+                  pairs: list[PairResult]) -> dict[str, Any]:
+    anchor = cluster.origin or cluster.members[0]
+    link_of = {}
+    for p in pairs:
+        if anchor in (p.a, p.b):
+            link_of[p.b if p.a == anchor else p.a] = p
+    ordered = [anchor] + [m for m in cluster.members if m != anchor]
+    members = [_member(i + 1, by_id[m], anchor, cluster.origin is not None, link_of.get(m))
+               for i, m in enumerate(ordered) if m in by_id]
+    families = [{"id": str(f.get("id")), "members": list(f.get("members", [])), "origin": f.get("origin")}
+                for f in (getattr(cluster, "families", None) or []) if isinstance(f, dict)]
+    return {
+        "id": cluster.id,
+        "origin": cluster.origin,
+        "relations": dict(sorted(cluster.relations.items())),
+        "core": cluster.core,
+        "members": members,
+        "graph": _graph(members, pairs, cluster.origin),
+        "families": families,
+    }
+
+
+def _row(cluster: ClusterResult, by_id: dict[str, ArticleResult], reuse: int, page: int | None) -> dict[str, Any]:
+    members = [by_id[m] for m in cluster.members if m in by_id]
+    anchor = by_id.get(cluster.origin or cluster.members[0])
+    titled = next((a for a in ([anchor] if anchor else []) + members if a.title), None)
+    outlets = sorted({a.outlet for a in members if a.outlet})
+    added = sum(added_words(a) for a in members)
+    labels = sorted({s.label for a in members for s in a.added_sections if s.label})
+    search = " ".join([cluster.id, *cluster.members[:30], *(a.title or "" for a in members[:30]), *outlets,
+                       *labels, *cluster.relations]).lower()
+    return {
+        "id": cluster.id,
+        "size": len(cluster.members),
+        "origin": cluster.origin,
+        "title": titled.title if titled else None,
+        "outlets": outlets,
+        "relations": dict(sorted(cluster.relations.items())),
+        "reuse": reuse,
+        "added": added,
+        "labels": labels,
+        "page": page,
+        "search": visible(search),
+        "relation_keys": " ".join(sorted(cluster.relations)),
+    }
+
+
+def render_html(result: ScanResult, max_bytes: int = DEFAULT_MAX_BYTES, limit: int | None = None,
+                min_size: int = 2, title: str = "dedup report") -> str:
+    """The scan as one self-contained HTML page (see the module docstring)."""
+    env = environment()
+    by_id = {a.id: a for a in result.articles}
+    pairs_of: dict[str, list[PairResult]] = {}
+    cluster_of = {a.id: a.cluster for a in result.articles}
+    for p in result.pairs:
+        if cluster_of.get(p.a) is not None and cluster_of.get(p.a) == cluster_of.get(p.b):
+            pairs_of.setdefault(str(cluster_of[p.a]), []).append(p)
+    ordered = cluster_order(result, min_size)
+    listed = ordered if not limit or limit <= 0 else ordered[:limit]
+    cluster_template = env.get_template("cluster.j2")
+
+    budget = max_bytes - 400_000 - 250 * len(listed)  # room for the page, the overview table and notes
+    used = 0
+    details: list[tuple[str, Markup]] = []
+    left_out: list[ClusterResult] = []
+    reuse_of: dict[str, int] = {}
+    for cluster in listed:
+        view = _cluster_view(cluster, by_id, pairs_of.get(cluster.id, []))
+        reuse_of[cluster.id] = sum(m.counts.get("verbatim", 0) + m.counts.get("rewritten", 0)
+                                   + m.counts.get("shared", 0) for m in view["members"][1:])
+        if left_out or used >= budget:
+            left_out.append(cluster)
+            continue
+        html = cluster_template.render(c=view, kinds=KINDS)
+        size = len(html.encode("utf-8"))
+        if used + size > budget and details:
+            left_out.append(cluster)
+            continue
+        used += size
+        details.append((cluster.id, Markup(html)))  # rendered by an autoescaping template above
+    pages = [details[i : i + PER_PAGE] for i in range(0, len(details), PER_PAGE)]
+    page_of = {cid: n + 1 for n, page in enumerate(pages) for cid, _ in page}
+    rows = [_row(c, by_id, reuse_of.get(c.id, 0), page_of.get(c.id)) for c in listed]
+    relation_counts = dict(sorted(result.stats.get("pairs_by_relation", {}).items()))
+    clustered = sum(len(c.members) for c in result.clusters)
+    out = env.get_template("report.j2").render(
+        title=title,
+        summary=summary_line(result),
+        stats=result.stats,
+        n_articles=len(result.articles),
+        n_clustered=clustered,
+        n_clusters=len(result.clusters),
+        n_pairs=len(result.pairs),
+        relation_counts=relation_counts,
+        relation_colours=RELATION_COLOURS,
+        cluster_relations=_clusters_by_relation(result.clusters),
+        rows=rows,
+        pages=pages,
+        left_out={"clusters": len(left_out), "articles": sum(len(c.members) for c in left_out),
+                  "max_bytes": max_bytes},
+        not_listed=len(result.clusters) - len(listed),
+        min_size=min_size,
+        skipped=result.skipped[:200],
+        n_skipped=len(result.skipped),
+        kinds=KINDS,
+        **_page_assets(),
+    )
+    return str(out)
+
+
+def _clusters_by_relation(clusters: list[ClusterResult]) -> dict[str, int]:
+    """Clusters by their strongest relation (exact > near_duplicate > derived > same_story)."""
+    order = ("exact", "near_duplicate", "derived", "same_story")
+    counts = dict.fromkeys(order, 0)
+    for c in clusters:
+        strongest = next((r for r in order if c.relations.get(r)), None)
+        if strongest:
+            counts[strongest] += 1
+    return counts
+
+
+def render_compare_html(comparison: dict[str, Any], title: str = "dedup compare") -> str:
+    """A comparison (:func:`dedup.compare.comparison`) as one self-contained HTML page."""
+    env = environment()
+    return str(env.get_template("compare.j2").render(title=title, c=comparison, kinds=KINDS, **_page_assets()))
