@@ -102,7 +102,7 @@ def scan(
     ] = 2,
     html_max_mb: Annotated[
         float, typer.Option(min=0.5, help="HTML: cluster details stop at this size; the rest is listed, with a note.")
-    ] = 15.0,
+    ] = 18.0,
     max_bytes: Annotated[int, typer.Option(min=1, help="Skip files larger than this many bytes.")] = DEFAULT_MAX_BYTES,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input was skipped.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or skip messages on stderr.")] = False,

@@ -31,7 +31,7 @@ from .safe import visible, visible_block
 
 __all__ = ["DEFAULT_MAX_BYTES", "render_compare_html", "render_html"]
 
-DEFAULT_MAX_BYTES = 15_000_000
+DEFAULT_MAX_BYTES = 18_000_000
 PER_PAGE = 20
 MEMBER_TEXT_CAP = 40_000  # characters of passages shown per member; the rest is counted
 GRAPH_NODES = 24
@@ -116,6 +116,8 @@ class MemberView:
     sections: list[dict[str, Any]]
     passages: list[PassageView] = field(default_factory=list)
     hidden_chars: int = 0
+    core_hidden: int = 0
+    same_as: int | None = None
     bar: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -132,15 +134,19 @@ def passage_kind(passage: Passage) -> str:
     return "verbatim" if verbatim else "rewritten"
 
 
-def _passage_note(passage: Passage, kind: str) -> str:
+def _passage_note(passage: Passage, kind: str, number_of: dict[str, int]) -> str:
+    """A short tag: ``added · interview · score 0.94``, ``verbatim · matches #3 x (0.98) · 2 others``."""
     if kind == "added":
         return " · ".join(x for x in ("added", passage.label or "", f"score {passage.score:.2f}") if x)
     if kind == "own":
-        return "own text: no other member carries it, not scored as added"
+        return "own: no other member carries it, not scored as added"
     matched = getattr(passage, "matched", None)
-    where = f"matches {visible(matched)}" if matched else "best match"
-    others = f"carried by {passage.support} other member{'s' if passage.support != 1 else ''}"
-    return f"{KINDS[kind]} · {where} ({passage.match:.2f}) · {others}"
+    if matched:
+        where = f"matches #{number_of[matched]} " if matched in number_of else "matches "
+        where += f"{visible(matched)} ({passage.match:.2f})"
+    else:
+        where = f"best match {passage.match:.2f}"
+    return f"{kind} · {where} · {passage.support} other{'s' if passage.support != 1 else ''}"
 
 
 def _bar(counts: dict[str, int], total: int, width: float = 220.0) -> list[dict[str, Any]]:
@@ -157,21 +163,27 @@ def _bar(counts: dict[str, int], total: int, width: float = 220.0) -> list[dict[
 
 
 def _member(number: int, article: ArticleResult, anchor: str, has_origin: bool,
-            link: PairResult | None) -> MemberView:
+            link: PairResult | None, number_of: dict[str, int], core: set[tuple[int, int]]) -> MemberView:
+    """One member's view. The anchor's passages that are the wire core are not repeated,
+    nor the text of an exact copy of the anchor (the file stays small at scale)."""
     counts: dict[str, int] = {}
     passages: list[PassageView] = []
     shown_chars = 0
     hidden = 0
+    core_hidden = 0
     for p in article.passages:
         kind = passage_kind(p)
         text = p.text
         n = words(text)
         counts[kind] = counts.get(kind, 0) + n
+        if article.id == anchor and (p.start, p.end) in core:
+            core_hidden += 1
+            continue
         if shown_chars + len(text) > MEMBER_TEXT_CAP:
             hidden += len(text)
             continue
         shown_chars += len(text)
-        passages.append(PassageView(text, kind, _passage_note(p, kind), p.start, p.end, p.label))
+        passages.append(PassageView(text, kind, _passage_note(p, kind, number_of), p.start, p.end, p.label))
     total = sum(counts.values()) or article.words
     if article.id == anchor:
         relation, scores = ("origin" if has_origin else "first member"), None
@@ -200,6 +212,8 @@ def _member(number: int, article: ArticleResult, anchor: str, has_origin: bool,
                    "words": words(s.text), "text": s.text} for s in article.added_sections],
         passages=passages,
         hidden_chars=hidden,
+        core_hidden=core_hidden,
+        same_as=1 if link is not None and link.relation == "exact" and article.id != anchor else None,
         bar=_bar(counts, total),
     )
 
@@ -230,9 +244,11 @@ def _cluster_view(cluster: ClusterResult, by_id: dict[str, ArticleResult],
     for p in pairs:
         if anchor in (p.a, p.b):
             link_of[p.b if p.a == anchor else p.a] = p
-    ordered = [anchor] + [m for m in cluster.members if m != anchor]
-    members = [_member(i + 1, by_id[m], anchor, cluster.origin is not None, link_of.get(m))
-               for i, m in enumerate(ordered) if m in by_id]
+    ordered = [m for m in [anchor] + [m for m in cluster.members if m != anchor] if m in by_id]
+    number_of = {m: i + 1 for i, m in enumerate(ordered)}
+    core = {(int(x["start"]), int(x["end"])) for x in cluster.core if x.get("article") == anchor}
+    members = [_member(i + 1, by_id[m], anchor, cluster.origin is not None, link_of.get(m), number_of, core)
+               for i, m in enumerate(ordered)]
     families = [{"id": str(f.get("id")), "members": list(f.get("members", [])), "origin": f.get("origin")}
                 for f in (getattr(cluster, "families", None) or []) if isinstance(f, dict)]
     return {
@@ -285,53 +301,62 @@ def render_html(result: ScanResult, max_bytes: int = DEFAULT_MAX_BYTES, limit: i
     listed = ordered if not limit or limit <= 0 else ordered[:limit]
     cluster_template = env.get_template("cluster.j2")
 
-    budget = max_bytes - 400_000 - 250 * len(listed)  # room for the page, the overview table and notes
-    used = 0
-    details: list[tuple[str, Markup]] = []
-    left_out: list[ClusterResult] = []
+    views = []
     reuse_of: dict[str, int] = {}
     for cluster in listed:
         view = _cluster_view(cluster, by_id, pairs_of.get(cluster.id, []))
         reuse_of[cluster.id] = sum(m.counts.get("verbatim", 0) + m.counts.get("rewritten", 0)
                                    + m.counts.get("shared", 0) for m in view["members"][1:])
-        if left_out or used >= budget:
-            left_out.append(cluster)
-            continue
+        views.append(view)
+    base = {
+        "title": title,
+        "summary": summary_line(result),
+        "n_articles": len(result.articles),
+        "n_clustered": sum(len(c.members) for c in result.clusters),
+        "n_clusters": len(result.clusters),
+        "n_pairs": len(result.pairs),
+        "relation_counts": dict(sorted(result.stats.get("pairs_by_relation", {}).items())),
+        "relation_colours": RELATION_COLOURS,
+        "cluster_relations": _clusters_by_relation(result.clusters),
+        "not_listed": len(result.clusters) - len(listed),
+        "min_size": min_size,
+        "skipped": result.skipped[:200],
+        "n_skipped": len(result.skipped),
+        "kinds": KINDS,
+        **_page_assets(),
+    }
+
+    def page(details: list[tuple[str, Markup, int]]) -> str:
+        pages = [[(cid, html) for cid, html, _ in details[i : i + PER_PAGE]]
+                 for i in range(0, len(details), PER_PAGE)]
+        page_of = {cid: n + 1 for n, chunk in enumerate(pages) for cid, _ in chunk}
+        rows = [_row(c, by_id, reuse_of.get(c.id, 0), page_of.get(c.id)) for c in listed]
+        left_out = listed[len(details):]
+        return str(env.get_template("report.j2").render(
+            rows=rows, pages=pages,
+            left_out={"clusters": len(left_out), "articles": sum(len(c.members) for c in left_out),
+                      "max_bytes": max_bytes},
+            **base))
+
+    # Details, largest reuse first, while they fit; then the page is checked whole and
+    # trimmed from the end until it is within max_bytes.
+    details: list[tuple[str, Markup, int]] = []
+    used = 0
+    budget = max_bytes - 200_000 - 420 * len(listed)
+    for cluster, view in zip(listed, views, strict=True):
         html = cluster_template.render(c=view, kinds=KINDS)
         size = len(html.encode("utf-8"))
-        if used + size > budget and details:
-            left_out.append(cluster)
-            continue
+        if used + size > budget:
+            break
         used += size
-        details.append((cluster.id, Markup(html)))  # rendered by an autoescaping template above
-    pages = [details[i : i + PER_PAGE] for i in range(0, len(details), PER_PAGE)]
-    page_of = {cid: n + 1 for n, page in enumerate(pages) for cid, _ in page}
-    rows = [_row(c, by_id, reuse_of.get(c.id, 0), page_of.get(c.id)) for c in listed]
-    relation_counts = dict(sorted(result.stats.get("pairs_by_relation", {}).items()))
-    clustered = sum(len(c.members) for c in result.clusters)
-    out = env.get_template("report.j2").render(
-        title=title,
-        summary=summary_line(result),
-        stats=result.stats,
-        n_articles=len(result.articles),
-        n_clustered=clustered,
-        n_clusters=len(result.clusters),
-        n_pairs=len(result.pairs),
-        relation_counts=relation_counts,
-        relation_colours=RELATION_COLOURS,
-        cluster_relations=_clusters_by_relation(result.clusters),
-        rows=rows,
-        pages=pages,
-        left_out={"clusters": len(left_out), "articles": sum(len(c.members) for c in left_out),
-                  "max_bytes": max_bytes},
-        not_listed=len(result.clusters) - len(listed),
-        min_size=min_size,
-        skipped=result.skipped[:200],
-        n_skipped=len(result.skipped),
-        kinds=KINDS,
-        **_page_assets(),
-    )
-    return str(out)
+        details.append((cluster.id, Markup(html), size))  # rendered by the autoescaping template
+    out = page(details)
+    while len(out.encode("utf-8")) > max_bytes and details:
+        excess = len(out.encode("utf-8")) - max_bytes
+        while details and excess > 0:
+            excess -= details.pop()[2]
+        out = page(details)
+    return out
 
 
 def _clusters_by_relation(clusters: list[ClusterResult]) -> dict[str, int]:

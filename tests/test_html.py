@@ -161,7 +161,8 @@ def test_uses_matched_verbatim_and_families_when_present() -> None:
     cluster.families = [{"id": "c1.f1", "members": ["a", "b"], "origin": "a"}]  # type: ignore[attr-defined]
     html = render_html(ScanResult([a, b], [], [cluster]))
     assert 'class="psg k-verbatim"' in html and 'class="psg k-rewritten"' in html
-    assert "matches b" in html and "matches a" in html
+    assert "verbatim · matches #2 b (1.00)" in html and "rewritten · matches #2 b (0.50)" in html
+    assert "matches #1 a" in html
     assert "c1.f1" in html and "Families" in html
 
 
@@ -184,7 +185,7 @@ def test_seeds_report_marks_and_labels_the_interviews(tmp_path: Path) -> None:
                                flags=re.S)}
         for prefix in ("000_", "003_"):
             chunk = next(v for k, v in members.items() if k.startswith(prefix))
-            interview = re.search(r'<div class="psg k-added"><span class="tag">added · interview · score [0-9.]+'
-                                  r'</span><span class="label">interview</span>', chunk)
+            interview = re.search(r'<div class="psg k-added"><i>added · interview · score [0-9.]+ '
+                                  r'<span class="label">interview</span></i>', chunk)
             assert interview, f"{prefix} interview passages not marked and labelled"
-            assert re.search(r'<span class="label">interview</span></td><td class="n">0\.\d\d</td>', chunk)
+            assert re.search(r'<li><span class="label">interview</span> score 0\.\d\d', chunk)

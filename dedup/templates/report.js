@@ -1,6 +1,8 @@
 (function () {
   "use strict";
   document.documentElement.setAttribute("data-script", "ran");
+  // time from navigation to the end of parsing (this script is the last element of the body)
+  document.documentElement.setAttribute("data-parsed-ms", String(Math.round(performance.now())));
   var query = document.getElementById("filter");
   var relation = document.getElementById("relation");
   var shown = document.getElementById("shown");
