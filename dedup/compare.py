@@ -28,6 +28,7 @@ __all__ = ["ROW_KINDS", "align", "comparison", "load_spec", "render_compare_tabl
 ROW_KINDS = {
     "verbatim": "shared verbatim",
     "rewritten": "same content, rewritten",
+    "moved": "shared, at another place on the other side (its paragraph number given)",
     "shared": "carried by the other side, no single counterpart",
     "added": "added by this side",
     "own": "only on this side, not marked added",
@@ -104,9 +105,11 @@ def _span_share(a: Passage, b: Passage, spans: list[dict[str, int]]) -> float:
 
 
 def align(first: list[Passage], second: list[Passage],
-          spans: list[dict[str, int]] | None = None) -> list[tuple[int | None, int | None, str, float]]:
-    """Rows ``(i, j, kind, similarity)`` in reading order: passage ``i`` of the first
-    article beside passage ``j`` of the second (either may be None)."""
+          spans: list[dict[str, int]] | None = None) -> list[tuple[int | None, int | None, str, float, int | None]]:
+    """Rows ``(i, j, kind, similarity, elsewhere)`` in reading order: passage ``i`` of the
+    first article beside passage ``j`` of the second (either may be None). A passage
+    left alone by the in-order alignment whose counterpart is elsewhere (paragraphs
+    moved) is ``moved``, with the index of that counterpart on the other side."""
     fa = [_shingles(p.text) for p in first]
     fb = [_shingles(p.text) for p in second]
     n, m = len(first), len(second)
@@ -130,18 +133,30 @@ def align(first: list[Passage], second: list[Passage],
             if score[i][j] > 0:
                 options.append(best[i + 1][j + 1] + score[i][j])
             best[i][j] = max(options)
-    rows: list[tuple[int | None, int | None, str, float]] = []
+    rows: list[tuple[int | None, int | None, str, float, int | None]] = []
     i = j = 0
+
+    def similarity(x: int, y: int) -> float:
+        return round(score[x][y] - (1.0 if verbatim[x][y] else 0.0), 4)
+
     while i < n or j < m:
         if i < n and j < m and score[i][j] > 0 and best[i][j] == best[i + 1][j + 1] + score[i][j]:
             kind = "verbatim" if verbatim[i][j] else "rewritten"
-            rows.append((i, j, kind, round(score[i][j] - (1.0 if verbatim[i][j] else 0.0), 4)))
+            rows.append((i, j, kind, similarity(i, j), None))
             i, j = i + 1, j + 1
         elif j >= m or (i < n and best[i][j] == best[i + 1][j]):
-            rows.append((i, None, _alone(first[i]), 0.0))
+            other = max(range(m), key=lambda y: score[i][y], default=None)
+            if other is not None and score[i][other] > 0:
+                rows.append((i, None, "moved", similarity(i, other), other))
+            else:
+                rows.append((i, None, _alone(first[i]), 0.0, None))
             i += 1
         else:
-            rows.append((None, j, _alone(second[j]), 0.0))
+            other = max(range(n), key=lambda x: score[x][j], default=None)
+            if other is not None and score[other][j] > 0:
+                rows.append((None, j, "moved", similarity(other, j), other))
+            else:
+                rows.append((None, j, _alone(second[j]), 0.0, None))
             j += 1
     return rows
 
@@ -152,8 +167,8 @@ def _alone(passage: Passage) -> str:
     return "shared" if passage.support > 0 else "own"
 
 
-def _side(passage: Passage) -> dict[str, Any]:
-    out = passage.to_dict()
+def _side(passage: Passage, index: int) -> dict[str, Any]:
+    out = passage.to_dict() | {"paragraph": index + 1}
     for name in ("matched", "verbatim"):
         if hasattr(passage, name):
             out[name] = getattr(passage, name)
@@ -179,13 +194,16 @@ def comparison(result: ScanResult, differences_only: bool = False) -> dict[str, 
                  for s in spans]
     rows = []
     counts: dict[str, int] = {}
-    for i, j, kind, similarity in align(first.passages, second.passages, spans):
+    for i, j, kind, similarity, elsewhere in align(first.passages, second.passages, spans):
         counts[kind] = counts.get(kind, 0) + 1
         if differences_only and kind == "verbatim":
             continue
-        rows.append({"kind": kind, "similarity": similarity,
-                     "a": _side(first.passages[i]) if i is not None else None,
-                     "b": _side(second.passages[j]) if j is not None else None})
+        a_side = _side(first.passages[i], i) if i is not None else None
+        b_side = _side(second.passages[j], j) if j is not None else None
+        row = {"kind": kind, "similarity": similarity, "a": a_side, "b": b_side, "elsewhere": None}
+        if elsewhere is not None:  # the counterpart of a moved passage: side and paragraph number
+            row["elsewhere"] = {"side": "b" if i is not None else "a", "paragraph": elsewhere + 1}
+        rows.append(row)
     return {
         "a": _meta(first),
         "b": _meta(second),
@@ -198,18 +216,22 @@ def comparison(result: ScanResult, differences_only: bool = False) -> dict[str, 
 
 # --------------------------------------------------------------------------- terminal view
 
-_STYLE = {"verbatim": "green", "rewritten": "blue", "shared": "cyan", "added": "red", "own": "yellow"}
+_STYLE = {"verbatim": "green", "rewritten": "blue", "moved": "magenta", "shared": "cyan", "added": "red",
+          "own": "yellow"}
 
 
-def _cell(side: dict[str, Any] | None, kind: str) -> Text:
+def _cell(side: dict[str, Any] | None, kind: str, elsewhere: dict[str, Any] | None, name: str) -> Text:
     if side is None:
+        if elsewhere is not None and elsewhere["side"] == name:
+            return Text(f"(its counterpart is {name.upper()} \u00b6{elsewhere['paragraph']}, elsewhere)",
+                        style="dim")
         return Text("")
-    cell = Text()
+    cell = Text(f"\u00b6{side['paragraph']} ", style="dim")
     if side["added"]:
         tag = f"+ added {side['score']:.2f}" + (f" {side['label']}" if side["label"] else "")
         cell.append(tag + "\n", style="bold red")
-    elif kind in ("shared", "own"):
-        cell.append(f"{ROW_KINDS[kind]}\n", style=_STYLE[kind])
+    elif kind in ("shared", "own", "moved"):
+        cell.append(f"{kind}\n", style=_STYLE[kind])
     cell.append(visible_text(side["text"]))
     return cell
 
@@ -257,8 +279,9 @@ def render_compare_table(data: dict[str, Any]) -> Group:
     for row in data["rows"]:
         kind = row["kind"]
         middle = Text(kind, style=_STYLE[kind])
-        if kind in ("verbatim", "rewritten"):
+        if kind in ("verbatim", "rewritten", "moved"):
             middle.append(f"\n{row['similarity']:.2f}", style="dim")
-        table.add_row(_cell(row["a"], kind), middle, _cell(row["b"], kind))
+        elsewhere = row.get("elsewhere")
+        table.add_row(_cell(row["a"], kind, elsewhere, "a"), middle, _cell(row["b"], kind, elsewhere, "b"))
     parts.append(table)
     return Group(*parts)

@@ -25,9 +25,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from .compare import ROW_KINDS
 from .report import added_words, cluster_order, summary_line, words
 from .result import ArticleResult, ClusterResult, PairResult, Passage, ScanResult
-from .safe import visible, visible_block
+from .safe import visible, visible_block, visible_text
 
 __all__ = ["DEFAULT_MAX_BYTES", "render_compare_html", "render_html"]
 
@@ -58,6 +59,7 @@ def environment() -> Environment:
             lstrip_blocks=True,
         )
         _env.filters["vis"] = lambda value: visible("" if value is None else value)
+        _env.filters["vline"] = lambda value: visible_text("" if value is None else str(value))
         _env.filters["vblock"] = lambda value: visible_block("" if value is None else str(value))
         _env.filters["pct"] = lambda value: f"{100 * value:.0f}%"
         _env.filters["num"] = lambda value: f"{value:,}"
@@ -118,6 +120,7 @@ class MemberView:
     hidden_chars: int = 0
     core_hidden: int = 0
     same_as: int | None = None
+    open: bool = False
     bar: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -135,9 +138,9 @@ def passage_kind(passage: Passage) -> str:
 
 
 def _passage_note(passage: Passage, kind: str, number_of: dict[str, int]) -> str:
-    """A short tag: ``added · interview · score 0.94``, ``verbatim · matches #3 x (0.98) · 2 others``."""
+    """A short tag: ``added · score 0.94``, ``verbatim · matches #3 x (0.98) · 2 others``."""
     if kind == "added":
-        return " · ".join(x for x in ("added", passage.label or "", f"score {passage.score:.2f}") if x)
+        return f"added · score {passage.score:.2f}"  # the label follows as a badge
     if kind == "own":
         return "own: no other member carries it, not scored as added"
     matched = getattr(passage, "matched", None)
@@ -249,6 +252,9 @@ def _cluster_view(cluster: ClusterResult, by_id: dict[str, ArticleResult],
     core = {(int(x["start"]), int(x["end"])) for x in cluster.core if x.get("article") == anchor}
     members = [_member(i + 1, by_id[m], anchor, cluster.origin is not None, link_of.get(m), number_of, core)
                for i, m in enumerate(ordered)]
+    most_added = max(members, key=lambda m: (m.counts.get("added", 0), -m.number), default=None)
+    if most_added is not None and most_added.counts.get("added", 0) > 0:
+        most_added.open = True  # the member that added most is shown unfolded
     families = [{"id": str(f.get("id")), "members": list(f.get("members", [])), "origin": f.get("origin")}
                 for f in (getattr(cluster, "families", None) or []) if isinstance(f, dict)]
     return {
@@ -373,4 +379,4 @@ def _clusters_by_relation(clusters: list[ClusterResult]) -> dict[str, int]:
 def render_compare_html(comparison: dict[str, Any], title: str = "dedup compare") -> str:
     """A comparison (:func:`dedup.compare.comparison`) as one self-contained HTML page."""
     env = environment()
-    return str(env.get_template("compare.j2").render(title=title, c=comparison, kinds=KINDS, **_page_assets()))
+    return str(env.get_template("compare.j2").render(title=title, c=comparison, kinds=ROW_KINDS, **_page_assets()))

@@ -31,7 +31,7 @@ PASSAGE_MODES = ("all", "added", "none")
 CSV_FIELDS = ("a", "b", "relation", "jaccard", "containment_a_in_b", "containment_b_in_a", "cosine", "source",
               "cluster")
 TABLE_LEGEND = (
-    ("relation", "link to the cluster's origin (or first member); via others: none direct"),
+    ("relation", "link to the origin (or first member); via others: no direct link"),
     ("jacc", "Jaccard of word 3-shingles with the origin: 1.00 = same wording"),
     ("copied", "share of this article found in the origin (how much is its copy)"),
     ("kept", "share of the origin found in this article (how much of it was kept)"),
@@ -162,7 +162,7 @@ def render_table(result: ScanResult, max_sections: int = 3, limit: int | None = 
         pair_of[(pair.b, pair.a)] = pair
     clusters = cluster_order(result, min_size)
     shown = clusters if limit is None or limit <= 0 else clusters[:limit]
-    parts: list[MemberLines | Text] = [_line((summary_line(result), "bold"))]
+    parts: list[MemberLines | Text] = [Text(summary_line(result), style="bold")]
     if len(shown) < len(result.clusters):
         cut = [f"showing {len(shown)} of {len(result.clusters)} clusters, largest reuse first"]
         if len(shown) < len(clusters):
@@ -173,13 +173,15 @@ def render_table(result: ScanResult, max_sections: int = 3, limit: int | None = 
     if shown:
         parts.append(_line(("columns: ", "dim")))
         for name, meaning in TABLE_LEGEND:
-            parts.append(_line((f"  {name:<9}", "bold dim"), (meaning, "dim")))
+            legend = Text(f"  {name:<9}", style="bold dim")
+            legend.append(meaning, style="dim")
+            parts.append(legend)
     for cluster in shown:
         anchor = cluster.origin or cluster.members[0]
         relations = ", ".join(f"{k} {v}" for k, v in sorted(cluster.relations.items()))
         origin = f"origin {visible(cluster.origin)}" if cluster.origin else "origin unknown"
         parts.append(Text(""))
-        parts.append(_line((f"{cluster.id}: {len(cluster.members)} articles, {origin} ({relations})", "bold")))
+        parts.append(Text(f"{cluster.id}: {len(cluster.members)} articles, {origin} ({relations})", style="bold"))
         members = [by_id[m] for m in cluster.members if m in by_id]
         rows: list[list[str]] = []
         for member in members:
@@ -227,13 +229,13 @@ class MemberLines:
         longest = max([len(self.HEAD[0])] + [cell_len(row[0]) for row in self.rows])
         if described:
             about_longest = min(60, max(cell_len(row[1]) for row in self.rows))
-            id_width = min(longest, max(10, free - 2 - min(about_longest, free * 2 // 5)))
+            id_width = min(longest, max(10, free - 2 - min(about_longest, free // 3)))
             about_width = max(6, min(about_longest, free - id_width - 2))
         else:
             id_width, about_width = min(longest, free), 0
         for number, row in enumerate([list(self.HEAD), *self.rows]):
             line = Text(no_wrap=True, overflow="ellipsis", style="bold" if number == 0 else "")
-            line.append(_fit(row[0], id_width))
+            line.append(_fit_middle(row[0], id_width) if number else _fit(row[0], id_width))
             if described:
                 line.append("  " + _fit(row[1], about_width))
             line.append("  " + _fit(row[2], self.FIXED[0]))
@@ -250,6 +252,19 @@ def _fit(value: str, width: int) -> str:
     if cell_len(value) > width:
         return set_cell_size(value, width - 1) + "\u2026"
     return set_cell_size(value, width)
+
+
+def _fit_middle(value: str, width: int) -> str:
+    """An id in exactly ``width`` cells, cut in the middle (``outlets/…_trimmed.txt``):
+    ids that share a folder differ at the end."""
+    if cell_len(value) <= width:
+        return set_cell_size(value, width)
+    head = max(1, (width - 1) // 3)
+    tail = width - 1 - head
+    end = value
+    while cell_len(end) > tail:
+        end = end[1:]
+    return set_cell_size(set_cell_size(value, head) + "\u2026" + end, width)
 
 
 def table_text(result: ScanResult, width: int = 160, limit: int | None = None, min_size: int = 2) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from html import unescape
@@ -18,7 +19,7 @@ from dedup.html import render_html
 from dedup.result import ArticleResult, ClusterResult, Passage, ScanResult
 
 from . import browser
-from .helpers import SAMPLES, SEEDS, WIRE, need
+from .helpers import DATA, SAMPLES, SEEDS, WIRE, need
 
 TITLE = "dedup report"
 PAYLOADS = [
@@ -185,7 +186,23 @@ def test_seeds_report_marks_and_labels_the_interviews(tmp_path: Path) -> None:
                                flags=re.S)}
         for prefix in ("000_", "003_"):
             chunk = next(v for k, v in members.items() if k.startswith(prefix))
-            interview = re.search(r'<div class="psg k-added"><i>added · interview · score [0-9.]+ '
+            interview = re.search(r'<div class="psg k-added"><i>added · score [0-9.]+ '
                                   r'<span class="label">interview</span></i>', chunk)
             assert interview, f"{prefix} interview passages not marked and labelled"
             assert re.search(r'<li><span class="label">interview</span> score 0\.\d\d', chunk)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("DEDUP_SLOW") != "1", reason="set DEDUP_SLOW=1 to run the Reuters HTML report")
+def test_reuters_report_stays_under_20_mb_and_opens(tmp_path: Path) -> None:
+    """The 19,779 Reuters stories: the page stays under the cap, parses in Chromium and
+    notes what it left out (``DEDUP_SLOW=1``)."""
+    corpus = need(DATA / "reuters21578" / "documents.jsonl")
+    out = tmp_path / "reuters.html"
+    result = CliRunner().invoke(app, ["scan", str(corpus), "-f", "html", "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size < 20_000_000
+    dom = browser.dump_dom(out)
+    assert 'data-script="ran"' in dom and "Clusters, largest reuse first" in dom
+    parsed = re.search(r'data-parsed-ms="(\d+)"', dom)
+    assert parsed and int(parsed.group(1)) < 30_000

@@ -201,3 +201,15 @@ def test_help_documents_the_new_options() -> None:
                           cwd=REPO, env={**os.environ, "COLUMNS": "200"})
     for option in ("--limit", "--min-size", "--passages", "html"):
         assert option in done.stdout
+
+
+def test_compare_lines_up_moved_paragraphs() -> None:
+    from dedup.compare import comparison
+
+    paragraphs = [p for p in WIRE.split("\n\n") if p.strip()]
+    moved = [paragraphs[-2], *paragraphs[:-2], paragraphs[-1]]  # the second-last paragraph moved to the top
+    data = comparison(Scanner().compare(Article("a", "\n\n".join(paragraphs)), Article("b", "\n\n".join(moved))))
+    kinds = [r["kind"] for r in data["rows"]]
+    assert kinds.count("moved") == 2 and kinds.count("verbatim") == len(paragraphs) - 1
+    row = next(r for r in data["rows"] if r["kind"] == "moved" and r["b"] is not None)
+    assert row["b"]["paragraph"] == 1 and row["elsewhere"] == {"side": "a", "paragraph": len(paragraphs) - 1}
