@@ -24,6 +24,7 @@ from .load import DEFAULT_MAX_BYTES, iter_articles
 from .pipeline import Scanner
 from .report import render_table, table_text, to_csv, to_json, write_atomic, write_json
 from .result import ScanResult
+from .safe import visible
 
 app = typer.Typer(
     help="Find duplicate and derivative news content: wire copy, rewrites, and what each outlet added.",
@@ -65,7 +66,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
+    err.print(f"[bold red]error:[/] {escape(visible(message))}")
     return typer.Exit(code)
 
 
@@ -152,7 +153,7 @@ def scan(
             except OSError as exc:
                 raise _fail(f"cannot write --output {output}: {exc.strerror or exc}") from None
             if not quiet:
-                err.print(f"wrote {escape(str(output))}")
+                err.print(f"wrote {escape(visible(output))}")
         elif format is not Format.table:
             sys.stdout.write(content(result))
         else:

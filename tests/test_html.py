@@ -206,3 +206,16 @@ def test_reuters_report_stays_under_20_mb_and_opens(tmp_path: Path) -> None:
     assert 'data-script="ran"' in dom and "Clusters, largest reuse first" in dom
     parsed = re.search(r'data-parsed-ms="(\d+)"', dom)
     assert parsed and int(parsed.group(1)) < 30_000
+
+
+def test_chromium_filter_script_hides_rows(page: Path, tmp_path: Path) -> None:
+    """The report's own script filters the cluster table; a preset value (as a browser
+    restores it on back/reload) is applied when the page loads."""
+    html = page.read_text(encoding="utf-8")
+    preset = tmp_path / "preset.html"
+    field = '<input id="filter" type="search"'
+    preset.write_text(html.replace(field, field + ' value="heatwave"'), encoding="utf-8")
+    dom = browser.dump_dom(preset)
+    rows = re.findall(r'<tr data-search="[^"]*" data-relations="[^"]*"( hidden="")?>\s*<td><a href="#(c\d+)"', dom)
+    assert {cid for hidden, cid in rows if not hidden} == {"c2"} and len(rows) == 2
+    assert '<span id="shown">1</span>' in dom

@@ -213,3 +213,11 @@ def test_compare_lines_up_moved_paragraphs() -> None:
     assert kinds.count("moved") == 2 and kinds.count("verbatim") == len(paragraphs) - 1
     row = next(r for r in data["rows"] if r["kind"] == "moved" and r["b"] is not None)
     assert row["b"]["paragraph"] == 1 and row["elsewhere"] == {"side": "a", "paragraph": len(paragraphs) - 1}
+
+
+def test_compare_errors_show_controls_escaped(tmp_path: Path) -> None:
+    result = runner.invoke(app_(), ["compare", str(tmp_path / "no\x1b]0;PWNED\x07such.txt"), str(tmp_path)],
+                           env={"COLUMNS": "400"})
+    assert result.exit_code == 2
+    assert "\x1b]0;" not in result.output and "\x07" not in result.output
+    assert "no\\x1b]0;PWNED\\x07such.txt" in result.output

@@ -22,4 +22,5 @@
   }
   query.addEventListener("input", apply);
   relation.addEventListener("change", apply);
+  if (query.value || relation.value) { apply(); }  // a value the browser restored (back, reload)
 })();
