@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -37,9 +38,8 @@ PER_PAGE = 20
 MEMBER_TEXT_CAP = 40_000  # characters of passages shown per member; the rest is counted
 GRAPH_NODES = 24
 KINDS = {
-    "verbatim": "shared verbatim",
-    "rewritten": "shared, rewritten",
-    "shared": "shared (verbatim or rewritten)",
+    "verbatim": "shared verbatim (half its word 3-shingles or more in another member)",
+    "rewritten": "shared, rewritten (another member carries its content in other words)",
     "added": "added by this outlet",
     "own": "not found in other members, not marked added",
 }
@@ -77,7 +77,7 @@ def _csp_hash(text: str) -> str:
 def _page_assets() -> dict[str, Any]:
     css, script = _asset("report.css"), _asset("report.js")
     csp = (f"default-src 'none'; style-src '{_csp_hash(css)}'; script-src '{_csp_hash(script)}'; "
-           "img-src data:; base-uri 'none'; form-action 'none'")
+           "base-uri 'none'; form-action 'none'")
     return {"css": Markup(css), "script": Markup(script), "csp": csp}
 
 
@@ -124,17 +124,31 @@ class MemberView:
     bar: list[dict[str, Any]] = field(default_factory=list)
 
 
-def passage_kind(passage: Passage) -> str:
-    """verbatim / rewritten when the result says so (``Passage.verbatim``), else shared,
-    added or own."""
+def passage_kind(passage: Passage, others: set[int] | None = None) -> str:
+    """added, own, or shared: verbatim / rewritten as the result says (``Passage.verbatim``);
+    without that field, verbatim when half the passage's word 3-shingles occur in another
+    member (``others``: their shingles), else rewritten; ``shared`` when neither is known."""
     if passage.added:
         return "added"
     if passage.support <= 0:
         return "own"
     verbatim = getattr(passage, "verbatim", None)
     if verbatim is None:
-        return "shared"
+        if others is None:
+            return "shared"
+        own = _shingles(passage.text)
+        verbatim = bool(own) and len(own & others) >= VERBATIM_SHARE * len(own)
     return "verbatim" if verbatim else "rewritten"
+
+
+VERBATIM_SHARE = 0.5
+_WORD = re.compile(r"\w+")
+
+
+def _shingles(text: str) -> set[int]:
+    """Word 3-shingles (hashed in-process: for comparing within one report only)."""
+    tokens = _WORD.findall(text.lower())
+    return {hash((tokens[i], tokens[i + 1], tokens[i + 2])) for i in range(len(tokens) - 2)}
 
 
 def _passage_note(passage: Passage, kind: str, number_of: dict[str, int]) -> str:
@@ -166,7 +180,8 @@ def _bar(counts: dict[str, int], total: int, width: float = 220.0) -> list[dict[
 
 
 def _member(number: int, article: ArticleResult, anchor: str, has_origin: bool,
-            link: PairResult | None, number_of: dict[str, int], core: set[tuple[int, int]]) -> MemberView:
+            link: PairResult | None, number_of: dict[str, int], core: set[tuple[int, int]],
+            others: set[int] | None) -> MemberView:
     """One member's view. The anchor's passages that are the wire core are not repeated,
     nor the text of an exact copy of the anchor (the file stays small at scale)."""
     counts: dict[str, int] = {}
@@ -175,7 +190,7 @@ def _member(number: int, article: ArticleResult, anchor: str, has_origin: bool,
     hidden = 0
     core_hidden = 0
     for p in article.passages:
-        kind = passage_kind(p)
+        kind = passage_kind(p, others)
         text = p.text
         n = words(text)
         counts[kind] = counts.get(kind, 0) + n
@@ -240,6 +255,16 @@ def _graph(members: list[MemberView], pairs: list[PairResult], origin: str | Non
     return {"size": size, "nodes": out_nodes, "edges": edges, "left_out": max(0, len(members) - len(nodes))}
 
 
+def _others_shingles(articles: list[ArticleResult]) -> dict[str, set[int]]:
+    """Per member, the shingles of the other members -- only when the result's passages do
+    not say themselves whether they are verbatim (``Passage.verbatim``)."""
+    passages = [p for a in articles for p in a.passages]
+    if not passages or all(hasattr(p, "verbatim") for p in passages):
+        return {}
+    own = {a.id: _shingles(a.passages[0].source if a.passages else (a.text or "")) for a in articles}
+    return {a.id: set().union(*(own[b.id] for b in articles if b.id != a.id)) for a in articles}
+
+
 def _cluster_view(cluster: ClusterResult, by_id: dict[str, ArticleResult],
                   pairs: list[PairResult]) -> dict[str, Any]:
     anchor = cluster.origin or cluster.members[0]
@@ -250,7 +275,9 @@ def _cluster_view(cluster: ClusterResult, by_id: dict[str, ArticleResult],
     ordered = [m for m in [anchor] + [m for m in cluster.members if m != anchor] if m in by_id]
     number_of = {m: i + 1 for i, m in enumerate(ordered)}
     core = {(int(x["start"]), int(x["end"])) for x in cluster.core if x.get("article") == anchor}
-    members = [_member(i + 1, by_id[m], anchor, cluster.origin is not None, link_of.get(m), number_of, core)
+    others = _others_shingles([by_id[m] for m in ordered])
+    members = [_member(i + 1, by_id[m], anchor, cluster.origin is not None, link_of.get(m), number_of, core,
+                       others.get(m))
                for i, m in enumerate(ordered)]
     most_added = max(members, key=lambda m: (m.counts.get("added", 0), -m.number), default=None)
     if most_added is not None and most_added.counts.get("added", 0) > 0:

@@ -112,7 +112,7 @@ def test_clusters_are_listed_largest_reuse_first_with_details(samples_result: Sc
     rows = re.findall(r'<tr data-search="[^"]*" data-relations="[^"]*">\s*<td><a href="#(c\d+)"', html)
     assert rows[:2] == ["c1", "c2"]
     assert '<article class="cluster" id="c1">' in html and "Wire core" in html
-    assert 'class="psg k-added"' in html and 'class="psg k-shared"' in html
+    assert 'class="psg k-added"' in html and 'class="psg k-verbatim"' in html and 'class="psg k-rewritten"' in html
     assert '<span class="label">interview</span>' in html
     assert "<svg class=\"bar\"" in html and "links between members" in html
     assert 'id="page-1"' in html
@@ -180,16 +180,20 @@ def test_seeds_report_marks_and_labels_the_interviews(tmp_path: Path) -> None:
     result = Scanner().scan(load_articles(seeds)[0])
     path = tmp_path / "seeds.html"
     path.write_text(render_html(result), encoding="utf-8")
-    for html in (path.read_text(encoding="utf-8"), browser.dump_dom(path)):
-        members = {m.group(1): m.group(0) for m in
-                   re.finditer(r'<details class="member"[^>]*>.*?<span class="id">([^<]+)</span>.*?</details>', html,
-                               flags=re.S)}
-        for prefix in ("000_", "003_"):
-            chunk = next(v for k, v in members.items() if k.startswith(prefix))
-            interview = re.search(r'<div class="psg k-added"><i>added · score [0-9.]+ '
-                                  r'<span class="label">interview</span></i>', chunk)
-            assert interview, f"{prefix} interview passages not marked and labelled"
-            assert re.search(r'<li><span class="label">interview</span> score 0\.\d\d', chunk)
+    _interviews_marked(path.read_text(encoding="utf-8"))  # the bytes written, then the rendered DOM
+    _interviews_marked(browser.dump_dom(path))
+
+
+def _interviews_marked(html: str) -> None:
+    members = {m.group(1): m.group(0) for m in
+               re.finditer(r'<details class="member"[^>]*>.*?<span class="id">([^<]+)</span>.*?</details>', html,
+                           flags=re.S)}
+    for prefix in ("000_", "003_"):
+        chunk = next(v for k, v in members.items() if k.startswith(prefix))
+        interview = re.search(r'<div class="psg k-added"><i>added · score [0-9.]+ '
+                              r'<span class="label">interview</span></i>', chunk)
+        assert interview, f"{prefix} interview passages not marked and labelled"
+        assert re.search(r'<li><span class="label">interview</span> score 0\.\d\d', chunk)
 
 
 @pytest.mark.slow
