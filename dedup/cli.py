@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -63,6 +64,14 @@ class Interrupted(BaseException):
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Interrupted()
+
+
+def _stdout() -> Console:
+    """The console for tables: the terminal's width; 160 columns when piped to a file or a
+    program and COLUMNS is not set (rich would otherwise assume 80)."""
+    if not sys.stdout.isatty() and "COLUMNS" not in os.environ:
+        return Console(width=160)
+    return Console()
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -157,7 +166,7 @@ def scan(
         elif format is not Format.table:
             sys.stdout.write(content(result))
         else:
-            Console().print(render_table(result, limit=table_limit, min_size=min_size))
+            _stdout().print(render_table(result, limit=table_limit, min_size=min_size))
     except (KeyboardInterrupt, Interrupted):
         err.print("interrupted: no report written")
         raise typer.Exit(130) from None
@@ -216,7 +225,7 @@ def compare(
         raise _fail(str(problem)) from None
     data = comparison(Scanner().compare(a, b), differences_only=differences_only)
     if format is CompareFormat.table and output is None:
-        Console().print(render_compare_table(data))
+        _stdout().print(render_compare_table(data))
         return
     if format is CompareFormat.json:
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"

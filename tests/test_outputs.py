@@ -221,3 +221,11 @@ def test_compare_errors_show_controls_escaped(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "\x1b]0;" not in result.output and "\x07" not in result.output
     assert "no\\x1b]0;PWNED\\x07such.txt" in result.output
+
+
+def test_piped_table_is_160_columns_wide() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    done = subprocess.run([sys.executable, "-m", "dedup", "scan", str(SAMPLES), "-q"], capture_output=True,
+                          text=True, cwd=REPO, env=env)
+    widths = [cell_len(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 0 and max(widths) == 160 and "outlets/citypost_trimmed.txt" in done.stdout
