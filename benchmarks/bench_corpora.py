@@ -28,11 +28,17 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from dedup import Article
+from dedup import Article, Params
 from dedup.candidates import BandedLSH
+from dedup.fingerprint import fingerprint
+from dedup.link import representatives, verify
+from dedup.normalize import normalize, token_text
+from dedup.ragged import Ragged
 from dedup.shingle import ShingleBatch, ShingleHasher
 from dedup.sign import MinHasher
-from dedup.story import StoryVectorizer
+from dedup.story import Idf, term_counts
+
+PARAMS = Params()  # the scan's defaults: every stage benchmark uses these
 
 __all__ = [
     "SEED",
@@ -296,27 +302,38 @@ class Corpus:
 
     @cached_property
     def batch(self) -> ShingleBatch:
-        return ShingleHasher(3).transform(self.texts)
+        return ShingleHasher(PARAMS.shingle_size).transform(self.texts)
 
     @cached_property
-    def sets(self) -> list[np.ndarray]:
-        return self.batch.sets()
+    def sets(self) -> Ragged:
+        return self.batch.set_rows()
 
     @cached_property
     def signatures(self) -> np.ndarray:
-        return MinHasher(128).transform(self.batch)
+        return MinHasher(PARAMS.num_perm, PARAMS.seed).transform(self.batch)
 
     @cached_property
     def candidate_pairs(self) -> np.ndarray:
-        return BandedLSH(0.2, 128).candidate_pairs(self.signatures)
+        return lsh().candidate_pairs(self.signatures)
+
+    @cached_property
+    def tokenized(self) -> list[str]:
+        return [token_text(normalize(t)) for t in self.texts]
 
     @cached_property
     def counts(self) -> sp.csr_matrix:
-        return StoryVectorizer().counts(self.texts)
+        return term_counts(self.tokenized, PARAMS.n_features)
+
+    @cached_property
+    def idf(self) -> Idf:
+        """Fitted as the scan fits it: each group of close copies counted once."""
+        prints = fingerprint(self.texts, PARAMS)
+        links = verify(prints, prints, self.candidate_pairs, PARAMS)
+        return Idf.fit(self.counts[representatives(len(self.texts), links)], PARAMS)
 
     @cached_property
     def vectors(self) -> sp.csr_matrix:
-        return StoryVectorizer().fit(self.counts).transform(self.counts)
+        return self.idf.transform(self.counts)
 
     @cached_property
     def times(self) -> np.ndarray | None:
@@ -330,3 +347,7 @@ class Corpus:
             for record in self.records:
                 stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         return path
+
+
+def lsh() -> BandedLSH:
+    return BandedLSH(PARAMS.lsh_threshold, PARAMS.num_perm, max_bucket=PARAMS.max_bucket)

@@ -45,11 +45,21 @@ import scipy.sparse as sp
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 import dedup
-from dedup import Article, PairResult, Scanner, ScanResult, load_articles
+from dedup import Article, PairResult, Params, Scanner, ScanResult, load_articles
 from dedup.article import parse_published
+from dedup.normalize import normalize, token_text
+from dedup.ragged import Ragged
 from dedup.shingle import ShingleHasher
-from dedup.story import StoryNeighbours, StoryVectorizer, row_cosines
+from dedup.story import Idf, neighbours, row_cosines, term_counts
 from dedup.verify import Overlaps
+
+PARAMS = Params()
+
+
+def tfidf(texts: Sequence[str]) -> sp.csr_matrix:
+    """Unit TF-IDF rows fitted on all of ``texts`` (the scan's weighting, every text counted)."""
+    counts = term_counts([token_text(normalize(t)) for t in texts], PARAMS.n_features)
+    return Idf.fit(counts, PARAMS).transform(counts)
 
 REPO = Path(__file__).resolve().parent.parent
 LABELS = Path(__file__).resolve().parent / "labels"
@@ -298,12 +308,11 @@ def clough(data: Path) -> Section:
     # Scores of every answer against its source, computed directly.
     position = {a.id: n for n, a in enumerate(articles)}
     texts = [a.text for a in articles]
-    sets = ShingleHasher(3).transform(texts).sets()
+    sets = ShingleHasher(PARAMS.shingle_size).transform(texts).set_rows()
     pairs = np.array([[position[a], position[source[a]]] for a in answers], dtype=np.int64)
-    overlaps = Overlaps.compute(sets, pairs)
-    vectorizer = StoryVectorizer()
-    counts = vectorizer.counts(texts)
-    cosine = row_cosines(vectorizer.fit(counts).transform(counts), pairs)
+    overlaps = Overlaps.compute(sets, sets, pairs)
+    vectors = tfidf(texts)
+    cosine = row_cosines(vectors, vectors, pairs)
     scores = {"containment": overlaps.containment_a_in_b, "jaccard": overlaps.jaccard, "cosine": cosine}
     cats = np.array([category[a] for a in answers])
     scored = cats != "orig"
@@ -679,13 +688,12 @@ def reuters_articles(path: Path) -> tuple[list[Article], dict[str, int]]:
     return articles, dict(issues)
 
 
-def shingle_matrix(texts: Sequence[str], k: int = 3) -> tuple[list[np.ndarray], sp.csr_matrix]:
+def shingle_matrix(texts: Sequence[str], k: int = PARAMS.shingle_size) -> tuple[Ragged, sp.csr_matrix]:
     """Shingle sets and the binary document x shingle matrix."""
-    sets = ShingleHasher(k).transform(texts).sets()
-    lengths = np.array([len(s) for s in sets])
-    flat = np.concatenate(sets) if sets else np.empty(0, np.uint64)
+    sets = ShingleHasher(k).transform(texts).set_rows()
+    flat = sets.values
     _, columns = np.unique(flat, return_inverse=True)
-    rows = np.repeat(np.arange(len(sets)), lengths)
+    rows = sets.row_ids()
     matrix = sp.csr_matrix((np.ones(len(flat), np.float32), (rows, columns)), shape=(len(sets), int(columns.max()) + 1))
     return sets, matrix
 
@@ -927,10 +935,8 @@ def reuters_sample(
     ids = [a.id for a in articles]
     texts = [a.text for a in articles]
 
-    vectorizer = StoryVectorizer()
-    counts = vectorizer.counts(texts)
-    vectors = vectorizer.fit(counts).transform(counts)
-    found, cosine = StoryNeighbours(k=20, min_cosine=bands["unreported_cosine"][0], window_days=None).pairs(vectors)
+    found, cosine = neighbours(tfidf(texts), None, k=20, min_cosine=bands["unreported_cosine"][0], window_days=None,
+                               min_shared_terms=PARAMS.story_min_terms)
     low, high = bands["unreported_cosine"]
     pool = [
         (ids[i], ids[j], "", float(c))
@@ -945,7 +951,7 @@ def reuters_sample(
 
     sets, matrix = shingle_matrix(texts)
     candidates = containment_candidates(matrix)
-    overlaps = Overlaps.compute(sets, candidates)
+    overlaps = Overlaps.compute(sets, sets, candidates)
     contain = np.maximum(overlaps.containment_a_in_b, overlaps.containment_b_in_a)
     low, high = bands["unreported_containment"]
     taken = {pair_key(a, b) for _, a, b, _, _ in sample}

@@ -27,16 +27,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from bench_corpora import Corpus
+from bench_corpora import PARAMS, Corpus, lsh
 from datasketch import MinHash, MinHashLSH
 
 from dedup import Scanner, iter_articles
-from dedup.candidates import BandedLSH
 from dedup.report import to_json
 from dedup.result import ScanResult
 from dedup.shingle import ShingleHasher, shingle_hash32, shingles
 from dedup.sign import MinHasher
-from dedup.story import StoryNeighbours, StoryVectorizer
+from dedup.story import Idf, neighbours, term_counts
 from dedup.verify import Overlaps
 
 FAST = {"rounds": 3, "iterations": 1, "warmup_rounds": 1}
@@ -84,7 +83,7 @@ def test_load_jsonl(benchmark: Any, dataset: Corpus, tmp_path: Path) -> None:
 
 @pytest.mark.benchmark(group="stages")
 def test_normalize_shingle(benchmark: Any, dataset: Corpus) -> None:
-    hasher = ShingleHasher(3)
+    hasher = ShingleHasher(PARAMS.shingle_size)
     batch = _run(benchmark, dataset, lambda: hasher.transform(dataset.texts), FAST)
     assert batch.n_docs == len(dataset.texts)
     benchmark.extra_info["shingles"] = len(batch.hashes)
@@ -98,22 +97,22 @@ def test_shingle_sets(benchmark: Any, dataset: Corpus) -> None:
 
 @pytest.mark.benchmark(group="stages")
 def test_signatures(benchmark: Any, dataset: Corpus) -> None:
-    minhasher = MinHasher(128)
+    minhasher = MinHasher(PARAMS.num_perm, PARAMS.seed)
     signatures = _run(benchmark, dataset, lambda: minhasher.transform(dataset.batch), FAST)
-    assert signatures.shape == (len(dataset.texts), 128)
+    assert signatures.shape == (len(dataset.texts), PARAMS.num_perm)
 
 
 @pytest.mark.benchmark(group="stages")
 def test_candidates(benchmark: Any, dataset: Corpus) -> None:
-    lsh = BandedLSH(0.2, 128)
-    pairs = _run(benchmark, dataset, lambda: lsh.candidate_pairs(dataset.signatures), FAST)
-    benchmark.extra_info.update(candidate_pairs=len(pairs), bands=lsh.bands, rows=lsh.rows)
+    bands = lsh()
+    pairs = _run(benchmark, dataset, lambda: bands.candidate_pairs(dataset.signatures), FAST)
+    benchmark.extra_info.update(candidate_pairs=len(pairs), bands=bands.bands, rows=bands.rows)
 
 
 @pytest.mark.benchmark(group="stages")
 def test_verify(benchmark: Any, dataset: Corpus) -> None:
     pairs = dataset.candidate_pairs
-    overlaps = _run(benchmark, dataset, lambda: Overlaps.compute(dataset.sets, pairs), FAST)
+    overlaps = _run(benchmark, dataset, lambda: Overlaps.compute(dataset.sets, dataset.sets, pairs), FAST)
     assert len(overlaps) == len(pairs)
     info = benchmark.extra_info
     info["candidate_pairs"] = len(pairs)
@@ -123,15 +122,14 @@ def test_verify(benchmark: Any, dataset: Corpus) -> None:
 
 @pytest.mark.benchmark(group="stages")
 def test_story_counts(benchmark: Any, dataset: Corpus) -> None:
-    vectorizer = StoryVectorizer()
-    counts = _run(benchmark, dataset, lambda: vectorizer.counts(dataset.texts), FAST)
+    counts = _run(benchmark, dataset, lambda: term_counts(dataset.tokenized, PARAMS.n_features), FAST)
     assert counts.shape[0] == len(dataset.texts)
 
 
 @pytest.mark.benchmark(group="stages")
 def test_story_fit_transform(benchmark: Any, dataset: Corpus) -> None:
     def fit_transform() -> Any:
-        return StoryVectorizer().fit(dataset.counts).transform(dataset.counts)
+        return Idf.fit(dataset.counts, PARAMS).transform(dataset.counts)
 
     vectors = _run(benchmark, dataset, fit_transform, FAST)
     assert vectors.shape[0] == len(dataset.texts)
@@ -139,8 +137,11 @@ def test_story_fit_transform(benchmark: Any, dataset: Corpus) -> None:
 
 @pytest.mark.benchmark(group="stages")
 def test_story_neighbours(benchmark: Any, dataset: Corpus) -> None:
-    neighbours = StoryNeighbours()
-    pairs, _ = _run(benchmark, dataset, lambda: neighbours.pairs(dataset.vectors, dataset.times), FAST)
+    def search() -> Any:
+        return neighbours(dataset.vectors, dataset.times, k=PARAMS.story_neighbours, min_cosine=PARAMS.same_story,
+                          window_days=PARAMS.window_days, min_shared_terms=PARAMS.story_min_terms)
+
+    pairs, _ = _run(benchmark, dataset, search, FAST)
     benchmark.extra_info["story_pairs"] = len(pairs)
 
 
@@ -202,7 +203,7 @@ def _datasketch_per_document(texts: list[str], **kwargs: Any) -> list[MinHash]:
 
 @pytest.mark.benchmark(group="signatures")
 def test_signatures_ours(benchmark: Any, dataset: Corpus) -> None:
-    hasher, minhasher = ShingleHasher(3), MinHasher(128)
+    hasher, minhasher = ShingleHasher(PARAMS.shingle_size), MinHasher(PARAMS.num_perm, PARAMS.seed)
     signatures = _run(benchmark, dataset, lambda: minhasher.transform(hasher.transform(dataset.texts)), FAST)
     assert np.array_equal(signatures, dataset.signatures)
 
@@ -261,7 +262,7 @@ def test_signatures_rensa(benchmark: Any, dataset: Corpus) -> None:
 
 @pytest.mark.benchmark(group="sign-kernel")
 def test_kernel_ours(benchmark: Any, dataset: Corpus) -> None:
-    minhasher = MinHasher(128)
+    minhasher = MinHasher(PARAMS.num_perm, PARAMS.seed)
     _run(benchmark, dataset, lambda: minhasher.transform(dataset.batch), FAST, shingles=len(dataset.batch.hashes))
 
 

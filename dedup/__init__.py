@@ -9,8 +9,10 @@ Load articles, then :class:`Scanner` finds which carry the same wire copy
 >>> result = Scanner().scan(articles)
 """
 
+from . import relation
 from .article import Article, Skipped
 from .load import iter_articles, load_articles
+from .params import Params
 from .pipeline import Scanner
 from .result import ArticleResult, ClusterResult, PairResult, Passage, ScanResult, Section
 
@@ -19,6 +21,7 @@ __all__ = [
     "ArticleResult",
     "ClusterResult",
     "PairResult",
+    "Params",
     "Passage",
     "ScanResult",
     "Scanner",
@@ -26,5 +29,6 @@ __all__ = [
     "Skipped",
     "iter_articles",
     "load_articles",
+    "relation",
 ]
 __version__ = "0.1.0"

@@ -22,6 +22,7 @@ from .article import Article, Skipped
 from .compare import SpecError, comparison, distinct, load_spec, render_compare_table
 from .html import render_compare_html, render_html
 from .load import DEFAULT_MAX_BYTES, iter_articles
+from .params import Params
 from .pipeline import Scanner
 from .report import render_table, table_text, to_csv, to_json, write_atomic, write_json
 from .result import ScanResult
@@ -33,6 +34,9 @@ app = typer.Typer(
     add_completion=False,
 )
 err = Console(stderr=True)
+DEFAULTS = Params()
+_DEFAULT_SAME_STORY = DEFAULTS.same_story if DEFAULTS.same_story is not None else 0.3
+_DEFAULT_WINDOW = DEFAULTS.window_days if DEFAULTS.window_days is not None else 2.0
 
 
 class Format(str, Enum):
@@ -86,17 +90,32 @@ def scan(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")
     ] = None,
-    shingle_size: Annotated[int, typer.Option(min=1, max=64, help="Words per shingle.")] = 3,
-    num_perm: Annotated[int, typer.Option(min=16, max=1024, help="MinHash permutations.")] = 128,
-    seed: Annotated[int, typer.Option(help="MinHash seed (datasketch-compatible).")] = 1,
-    lsh_threshold: Annotated[float, typer.Option(min=0.01, max=0.99, help="Jaccard where LSH candidates start.")] = 0.2,
-    near_duplicate: Annotated[float, typer.Option(min=0.01, max=1.0, help="Jaccard for 'near_duplicate'.")] = 0.7,
-    derived: Annotated[float, typer.Option(min=0.01, max=1.0, help="Containment (either way) for 'derived'.")] = 0.2,
-    min_shared: Annotated[int, typer.Option(min=1, help="Shingles a verbatim pair must share.")] = 10,
-    same_story: Annotated[float, typer.Option(min=0.01, max=0.99, help="TF-IDF cosine for 'same_story'.")] = 0.3,
+    shingle_size: Annotated[int, typer.Option(min=1, max=64, help="Words per shingle.")] = DEFAULTS.shingle_size,
+    num_perm: Annotated[int, typer.Option(min=16, max=1024, help="MinHash permutations.")] = DEFAULTS.num_perm,
+    seed: Annotated[int, typer.Option(help="MinHash seed (datasketch-compatible).")] = DEFAULTS.seed,
+    lsh_threshold: Annotated[
+        float, typer.Option(min=0.01, max=0.99, help="Jaccard where LSH candidates start.")
+    ] = DEFAULTS.lsh_threshold,
+    near_duplicate: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="Jaccard for 'near_duplicate'.")
+    ] = DEFAULTS.near_duplicate,
+    derived: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="Containment (either way) for 'derived'.")
+    ] = DEFAULTS.derived,
+    min_shared: Annotated[int, typer.Option(min=1, help="Shingles a verbatim pair must share.")] = DEFAULTS.min_shared,
+    same_story: Annotated[
+        float, typer.Option(min=0.01, max=0.99, help="TF-IDF cosine for 'same_story'.")
+    ] = _DEFAULT_SAME_STORY,
     no_same_story: Annotated[bool, typer.Option("--no-same-story", help="Verbatim tier only.")] = False,
-    window_days: Annotated[float, typer.Option(min=0.0, help="Max days apart for same-story (when dated).")] = 2.0,
-    min_density: Annotated[float, typer.Option(min=0.01, max=1.0, help="Linked share needed to merge clusters.")] = 0.5,
+    window_days: Annotated[
+        float, typer.Option(min=0.0, help="Max days apart for same-story (when dated).")
+    ] = _DEFAULT_WINDOW,
+    no_window: Annotated[
+        bool, typer.Option("--no-window", help="Compare dated articles whatever their dates.")
+    ] = False,
+    min_density: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="Linked share needed to merge clusters.")
+    ] = DEFAULTS.min_density,
     no_passages: Annotated[bool, typer.Option("--no-passages", help="Skip passage attribution.")] = False,
     passages: Annotated[
         PassageMode,
@@ -125,17 +144,19 @@ def scan(
     if output is not None and not output.absolute().parent.is_dir():
         raise _fail(f"--output {output}: {output.parent} is not an existing folder; create it or write elsewhere")
     scanner = Scanner(
-        shingle_size=shingle_size,
-        num_perm=num_perm,
-        seed=seed,
-        lsh_threshold=lsh_threshold,
-        near_duplicate=near_duplicate,
-        derived=derived,
-        min_shared=min_shared,
-        same_story=None if no_same_story else same_story,
-        window_days=window_days,
-        min_density=min_density,
-        passages=not no_passages and passages is not PassageMode.none,
+        DEFAULTS.replace(
+            shingle_size=shingle_size,
+            num_perm=num_perm,
+            seed=seed,
+            lsh_threshold=lsh_threshold,
+            near_duplicate=near_duplicate,
+            derived=derived,
+            min_shared=min_shared,
+            same_story=None if no_same_story else same_story,
+            window_days=None if no_window else window_days,
+            min_density=min_density,
+            passages=not no_passages and passages is not PassageMode.none,
+        )
     )
     mode = "none" if no_passages else passages.value
     table_limit = 25 if limit is None else limit
@@ -198,9 +219,23 @@ def _run(scanner: Scanner, path: Path, max_bytes: int, quiet: bool) -> ScanResul
         result = scanner.scan(items(), progress=report)
     if not quiet and skipped:
         err.print(f"{len(skipped)} input(s) skipped (listed above and in the JSON report's 'skipped')")
+    if not quiet:
+        _note_caps(result, scanner.params)
     if not quiet and result.stats.get("unreadable_dates"):
         err.print(f"[yellow]{result.stats['unreadable_dates']} article(s) kept undated (date unreadable)[/]")
     return result
+
+
+def _note_caps(result: ScanResult, params: Params) -> None:
+    """Say where a bound changed what is listed (the JSON report names the groups)."""
+    capped = result.stats.get("capped_exact_groups") or []
+    if capped:
+        err.print(f"[yellow]{len(capped)} group(s) of more than {params.max_exact_group} identical articles[/]: "
+                  "pairs listed from each group's first article only (stats.capped_exact_groups)")
+    if result.stats.get("oversized_buckets"):
+        err.print(f"[yellow]{result.stats['oversized_buckets']} LSH bucket(s) of more than {params.max_bucket} "
+                  "articles[/]: candidates from each bucket's first article only; verified near-duplicates "
+                  "cluster as one (stats.collapsed_groups)")
 
 
 @app.command()
@@ -223,7 +258,7 @@ def compare(
         a, b = distinct(load_spec(first), load_spec(second))
     except SpecError as problem:
         raise _fail(str(problem)) from None
-    data = comparison(Scanner().compare(a, b), differences_only=differences_only)
+    data = comparison(Scanner().compare(a, b), differences_only=differences_only, first=a.id)
     if format is CompareFormat.table and output is None:
         _stdout().print(render_compare_table(data))
         return

@@ -19,9 +19,64 @@ one template filled a thousand times, cannot melt into a mega-cluster.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-__all__ = ["GuardedClustering", "spread"]
+from .link import Links
+
+__all__ = ["GuardedClustering", "cluster_links", "spread"]
+
+
+def cluster_links(
+    n_items: int, links: Links, min_density: float, collapsed: Sequence[np.ndarray] = ()
+) -> np.ndarray:
+    """Cluster label per article from verified links (``-1``: in no cluster).
+
+    Links are put in canonical order (by pair) first, so equally strong links
+    are always merged in the same order: with positions in id order the
+    clusters are a function of the articles, whatever order they came in, and
+    clustering one connected component alone gives its part of the whole.
+
+    Each group in ``collapsed`` (sorted positions of copies too many to link
+    pairwise, e.g. thousands of identical notices) clusters as its first
+    member: its links are moved onto that member, and the others take its label.
+    """
+    representative = np.arange(n_items)
+    for group in collapsed:
+        representative[group] = group[0]
+    if len(collapsed):
+        moved = np.sort(representative[links.pairs], axis=1)
+        keep = moved[:, 0] != moved[:, 1]
+        links = Links(moved[keep], *(getattr(links, f)[keep] for f in _SCORES))
+        # one link per pair: the strongest
+        order = np.lexsort((-links.strength(), links.pairs[:, 1], links.pairs[:, 0]))
+        links = links.take(order)
+        first = np.ones(len(links), dtype=bool)
+        first[1:] = np.any(links.pairs[1:] != links.pairs[:-1], axis=1)
+        links = links.take(first)
+    ordered = links.canonical()
+    labels = GuardedClustering(min_density).fit_predict(n_items, ordered.pairs, ordered.strength())
+    if len(collapsed):
+        labels = labels[representative]
+        for group in collapsed:  # a group with no outside link is a cluster of its own
+            if labels[group[0]] < 0:
+                labels[group] = labels.max() + 1
+        labels = _by_first_member(labels)
+    return labels
+
+
+def _by_first_member(labels: np.ndarray) -> np.ndarray:
+    """The same clusters numbered 0, 1, ... in order of their first member."""
+    clustered = labels >= 0
+    _, first, inverse = np.unique(labels[clustered], return_index=True, return_inverse=True)
+    rank = np.argsort(np.argsort(np.flatnonzero(clustered)[first]))
+    out = np.full(len(labels), -1, dtype=np.int64)
+    out[clustered] = rank[inverse.ravel()]
+    return out
+
+
+_SCORES = ("relation", "shared", "jaccard", "containment_a_in_b", "containment_b_in_a", "cosine")
 
 
 class GuardedClustering:

@@ -183,29 +183,33 @@ def _meta(article: ArticleResult) -> dict[str, Any]:
                                 "text": s.text} for s in article.added_sections]}
 
 
-def comparison(result: ScanResult, differences_only: bool = False) -> dict[str, Any]:
+def comparison(result: ScanResult, differences_only: bool = False, first: str | None = None) -> dict[str, Any]:
     """The lined-up view of :meth:`Scanner.compare`'s result, as plain data (the JSON
-    of ``dedup compare --format json``)."""
-    first, second = result.articles
+    of ``dedup compare --format json``). ``first``: the id shown as A (the scan may
+    order its articles by id)."""
+    one, two = result.articles
+    if first is not None and two.id == first:
+        one, two = two, one
+    first_article, second = one, two
     pair: PairResult | None = result.pairs[0] if result.pairs else None
     spans = getattr(pair, "spans", None) if pair is not None else None
-    if pair is not None and spans and pair.a != first.id:
+    if pair is not None and spans and pair.a != first_article.id:
         spans = [{"a_start": s["b_start"], "a_end": s["b_end"], "b_start": s["a_start"], "b_end": s["a_end"]}
                  for s in spans]
     rows = []
     counts: dict[str, int] = {}
-    for i, j, kind, similarity, elsewhere in align(first.passages, second.passages, spans):
+    for i, j, kind, similarity, elsewhere in align(first_article.passages, second.passages, spans):
         counts[kind] = counts.get(kind, 0) + 1
         if differences_only and kind == "verbatim":
             continue
-        a_side = _side(first.passages[i], i) if i is not None else None
+        a_side = _side(first_article.passages[i], i) if i is not None else None
         b_side = _side(second.passages[j], j) if j is not None else None
         row = {"kind": kind, "similarity": similarity, "a": a_side, "b": b_side, "elsewhere": None}
         if elsewhere is not None:  # the counterpart of a moved passage: side and paragraph number
             row["elsewhere"] = {"side": "b" if i is not None else "a", "paragraph": elsewhere + 1}
         rows.append(row)
     return {
-        "a": _meta(first),
+        "a": _meta(first_article),
         "b": _meta(second),
         "pair": dataclasses.asdict(pair) if pair is not None else None,
         "differences_only": differences_only,

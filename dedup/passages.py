@@ -142,11 +142,13 @@ class ClusterPassages:
 @dataclass
 class Alignment:
     """Per passage of one member: how many other members carry it (``support``),
-    the best evidence (``match``), and whether some member carries it verbatim."""
+    the best evidence (``match``), whether some member carries it verbatim, and
+    the member (index in the cluster) of the best supporting evidence, -1 for none."""
 
     support: np.ndarray
     match: np.ndarray
     verbatim: np.ndarray
+    matched: np.ndarray
 
 
 class PassageAligner:
@@ -180,17 +182,20 @@ class PassageAligner:
         counts = np.bincount(cluster.member, minlength=n_members)
         references = np.array(spread([m for m in range(n_members) if counts[m]], self.max_members), dtype=np.int64)
         if cluster.n_passages == 0 or len(references) == 0:
-            return [Alignment(np.zeros(c, np.int64), np.zeros(c), np.zeros(c, bool)) for c in counts]
+            return [Alignment(np.zeros(c, np.int64), np.zeros(c), np.zeros(c, bool), np.full(c, -1, np.int64))
+                    for c in counts]
         verbatim = self._verbatim(cluster, references)
         rewritten = self._rewritten(cluster, references)
         others = cluster.member[:, None] != references[None, :]
         supported = ((verbatim >= self.min_containment) | (rewritten >= self.min_cosine)) & others
         support = supported.sum(axis=1)
-        match = np.where(others, np.maximum(verbatim, rewritten), 0.0).max(axis=1)
+        evidence = np.maximum(verbatim, rewritten)
+        match = np.where(others, evidence, 0.0).max(axis=1)
+        matched = np.where(support > 0, references[np.where(supported, evidence, -1.0).argmax(axis=1)], -1)
         carried = ((verbatim >= self.min_containment) & others).any(axis=1)
         bounds = np.concatenate(([0], np.cumsum(counts)))
         return [
-            Alignment(support[lo:hi], match[lo:hi], carried[lo:hi])
+            Alignment(support[lo:hi], match[lo:hi], carried[lo:hi], matched[lo:hi])
             for lo, hi in itertools.pairwise(bounds)
         ]
 

@@ -10,8 +10,6 @@ from .article import Skipped
 
 __all__ = ["ArticleResult", "ClusterResult", "PairResult", "Passage", "ScanResult", "Section"]
 
-RELATIONS = ("exact", "near_duplicate", "derived", "same_story")
-LABELS = ("interview", "boilerplate", "attribution", "byline", "caption")
 
 
 @dataclass(slots=True)
@@ -20,7 +18,10 @@ class Passage:
     ``text == source[start:end]``, sliced when asked for, never stored twice.
 
     ``support`` counts the other cluster members carrying it (verbatim or
-    rewritten); ``added`` means none does; ``score`` ranks added passages.
+    rewritten); ``added`` means none does; ``score`` ranks added passages;
+    ``matched`` is the id of the member with the best evidence for it (None when
+    no member carries it) and ``verbatim`` whether some member carries it word
+    for word (else rewritten).
     """
 
     source: str = field(repr=False)
@@ -31,6 +32,8 @@ class Passage:
     label: str | None = None
     support: int = 0
     match: float = 0.0
+    matched: str | None = None
+    verbatim: bool = False
 
     @property
     def text(self) -> str:
@@ -46,6 +49,8 @@ class Passage:
             "label": self.label,
             "support": self.support,
             "match": round(self.match, 4),
+            "matched": self.matched,
+            "verbatim": self.verbatim,
         }
 
 
@@ -129,10 +134,12 @@ class ScanResult:
         return out
 
     def article(self, article_id: str) -> ArticleResult:
-        for item in self.articles:
-            if item.id == article_id:
-                return item
-        raise KeyError(article_id)
+        """The article with this id (``KeyError`` if none)."""
+        index = self.__dict__.get("_by_id")
+        if index is None or len(index) != len(self.articles):
+            index = {item.id: item for item in self.articles}
+            self.__dict__["_by_id"] = index
+        return index[article_id]
 
 
 def _clean(value: Any) -> Any:

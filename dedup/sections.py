@@ -26,7 +26,7 @@ import numpy as np
 from .labels import LABEL_EVIDENCE, label_passage
 from .result import Passage, Section
 
-__all__ = ["label_passages", "mark_added", "merge_sections"]
+__all__ = ["decide", "label_passages", "merge_sections"]
 
 _WORDS_HALF = 20.0
 
@@ -42,29 +42,32 @@ def label_passages(texts: Sequence[str]) -> list[str | None]:
     return labels
 
 
-def mark_added(
-    passages: list[Passage],
+def decide(
+    labels: Sequence[str | None],
+    support: np.ndarray,
+    match: np.ndarray,
     in_cluster: bool,
-    recurring: Sequence[bool] | np.ndarray | None = None,
-    verbatim: Sequence[bool] | np.ndarray | None = None,
-) -> None:
-    """Set ``added`` and ``score`` of each passage (in place) from support, match and label.
+    recurring: np.ndarray | None = None,
+    verbatim: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """Whether each passage of one article is added, its score and its final label.
 
-    A labelled passage (caption, byline, interview turn...) is added unless another
+    A passage recurring in the outlet's other stories is ``boilerplate``. A
+    labelled passage (caption, byline, interview turn...) is added unless another
     member carries it *verbatim*: its words may echo the story, its form does not.
     """
-    for i, passage in enumerate(passages):
-        if recurring is not None and recurring[i]:
-            passage.label = passage.label or "boilerplate"
-        evidence = LABEL_EVIDENCE.get(passage.label or "", 0.0)
-        novelty = 1.0 - min(max(passage.match, 0.0), 1.0)
-        passage.score = 1.0 - (1.0 - novelty) * (1.0 - evidence)
-        if not in_cluster:
-            passage.added = False
-            continue
-        recurs = recurring is not None and bool(recurring[i])
-        shared_verbatim = verbatim is not None and bool(verbatim[i])
-        passage.added = passage.support == 0 or recurs or (passage.label is not None and not shared_verbatim)
+    n = len(labels)
+    recurring = np.zeros(n, bool) if recurring is None else np.asarray(recurring, dtype=bool)
+    verbatim = np.zeros(n, bool) if verbatim is None else np.asarray(verbatim, dtype=bool)
+    final = [label or ("boilerplate" if recurs else None) for label, recurs in zip(labels, recurring, strict=True)]
+    evidence = np.array([LABEL_EVIDENCE.get(label or "", 0.0) for label in final], dtype=float)
+    novelty = 1.0 - np.clip(np.asarray(match, dtype=float), 0.0, 1.0)
+    score = 1.0 - (1.0 - novelty) * (1.0 - evidence)
+    if not in_cluster:
+        return np.zeros(n, bool), score, final
+    labelled = np.array([label is not None for label in final], dtype=bool)
+    added = (np.asarray(support) == 0) | recurring | (labelled & ~verbatim)
+    return added, score, final
 
 
 def merge_sections(text: str, passages: Sequence[Passage]) -> list[Section]:

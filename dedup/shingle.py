@@ -25,12 +25,14 @@ all their tokens, so short texts still compare.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .normalize import normalize, token_text
+from .ragged import Ragged
 
 __all__ = ["ShingleBatch", "ShingleHasher", "shingle_hash32", "shingle_hash64", "shingles"]
 
@@ -110,6 +112,10 @@ class ShingleBatch:
         """Each document's shingle set as a sorted array of unique uint64."""
         return [np.unique(self.doc(d)) for d in range(self.n_docs)]
 
+    def set_rows(self) -> Ragged:
+        """Each document's shingle set (sorted, unique), as one ragged array."""
+        return Ragged.from_rows([np.unique(self.doc(d)) for d in range(self.n_docs)])
+
 
 def _chunks(sizes: list[int]) -> list[tuple[int, int]]:
     """Consecutive ``(lo, hi)`` ranges of items whose sizes add up to about ``_CHUNK_BYTES``
@@ -132,10 +138,14 @@ def _powers(base: int, n: int) -> np.ndarray:
     return out
 
 
-# Q^i and Q^-i for one chunk of bytes, computed once (2 x 8 bytes per byte of chunk).
+# Q^i and Q^-i for one chunk of bytes (2 x 8 bytes per byte of chunk), built on first use:
+# importing dedup costs nothing for a process that never shingles.
 _CHUNK_BYTES = 1 << 22
-_FORWARD = _powers(_Q, _CHUNK_BYTES + 1)
-_INVERSE = _powers(_Q_INV, _CHUNK_BYTES + 1)
+
+
+@functools.cache
+def _chunk_powers() -> tuple[np.ndarray, np.ndarray]:
+    return _powers(_Q, _CHUNK_BYTES + 1), _powers(_Q_INV, _CHUNK_BYTES + 1)
 
 
 class ShingleHasher:
@@ -143,11 +153,11 @@ class ShingleHasher:
 
     Parameters
     ----------
-    k : int, default 5
-        Shingle size in tokens.
+    k : int, default 3
+        Shingle size in tokens (:attr:`dedup.params.Params.shingle_size`).
     """
 
-    def __init__(self, k: int = 5) -> None:
+    def __init__(self, k: int = 3) -> None:
         if not isinstance(k, int) or not 1 <= k <= len(_R):
             raise ValueError(f"shingle size k must be an int in 1..{len(_R)}, got {k!r}")
         self.k = k
@@ -183,7 +193,7 @@ class ShingleHasher:
         edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
         starts = np.flatnonzero(edges == 1)
         ends = np.flatnonzero(edges == -1)
-        forward, inverse = (_FORWARD, _INVERSE) if n < len(_FORWARD) else (_powers(_Q, n + 1), _powers(_Q_INV, n + 1))
+        forward, inverse = _chunk_powers() if n <= _CHUNK_BYTES else (_powers(_Q, n + 1), _powers(_Q_INV, n + 1))
         with np.errstate(over="ignore"):
             prefix = np.empty(n + 1, dtype=np.uint64)
             prefix[0] = 0

@@ -21,9 +21,10 @@ from datasketch import LeanMinHash, MinHash
 
 from .shingle import ShingleBatch
 
-__all__ = ["MinHasher", "fmix32"]
+__all__ = ["EMPTY_SIGNATURE_VALUE", "MinHasher", "fmix32"]
 
-_EMPTY = np.uint32(0xFFFFFFFF)
+# datasketch's value for a permutation that saw no shingle.
+EMPTY_SIGNATURE_VALUE = np.uint32(0xFFFFFFFF)
 
 
 def fmix32(h: np.ndarray) -> np.ndarray:
@@ -64,7 +65,7 @@ class MinHasher:
         """Signatures, shape ``(n_docs, num_perm)``, dtype uint32."""
         mixed = fmix32((batch.hashes >> np.uint64(32)).astype(np.uint32))
         offsets = batch.offsets
-        signatures = np.full((batch.n_docs, self.num_perm), _EMPTY, dtype=np.uint32)
+        signatures = np.full((batch.n_docs, self.num_perm), EMPTY_SIGNATURE_VALUE, dtype=np.uint32)
         doc = 0
         while doc < batch.n_docs:
             last = int(np.searchsorted(offsets, offsets[doc] + self.chunk_shingles, side="right")) - 1

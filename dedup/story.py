@@ -16,197 +16,233 @@ IDF would push the cosine of five rewrites of one story (which all share its
 words) down towards that of unrelated news. From :math:`n_0` articles on the
 IDF counts fully.
 
-Per-article work is stateless: terms are hashed (scikit-learn's
-``HashingVectorizer``), so an article's counts never change. Only the document
-frequencies are corpus-level, and they are plain counts that can grow as
-articles arrive (:meth:`StoryVectorizer.partial_fit`).
+Two parts, as in scikit-learn's ``HashingVectorizer`` + ``TfidfTransformer``:
+:func:`term_counts` is stateless per-article work (hashed terms: an article's
+counts never change), :class:`Idf` holds the corpus-level document frequencies,
+plain counts that can grow as articles arrive (:meth:`Idf.add`) or come from a
+stored table.
 
 Neighbours are found without all-pairs work: rows are multiplied in chunks
-against the whole (sparse) matrix and the ``k`` best columns of each row are
-kept. When publication times are known, only articles within ``window_days``
-of each other compare.
+against the articles inside their time window and the ``k`` best columns of
+each row are kept. One kernel (:func:`_best_columns`) serves the self-join of
+a scan (:func:`neighbours`) and the probe of new articles against stored ones
+(:func:`probe_neighbours`). Ties are broken by column position: drivers give
+articles in id order, so the choice is a function of the articles alone.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
-from .normalize import normalize, token_text
+from .params import Params
 
-__all__ = ["StoryNeighbours", "StoryVectorizer", "row_cosines"]
+__all__ = ["Idf", "neighbours", "probe_neighbours", "row_cosines", "shared_terms", "term_counts"]
 
 
 def _content_words(tokenized: str) -> list[str]:
     return [t for t in tokenized.split(" ") if t and t not in ENGLISH_STOP_WORDS]
 
 
-def _analyze(text: str) -> list[str]:
-    return _content_words(token_text(normalize(text)))
+@functools.lru_cache(maxsize=4)
+def _hasher(n_features: int) -> HashingVectorizer:
+    return HashingVectorizer(
+        n_features=n_features, analyzer=_content_words, alternate_sign=False, norm=None, dtype=np.float32
+    )
 
 
-class StoryVectorizer:
-    """Hashed term counts per article, TF-IDF weights from corpus document frequencies.
+def term_counts(token_texts: Sequence[str], n_features: int = 1 << 20) -> sp.csr_matrix:
+    """Hashed counts of content words, one row per text in :func:`~dedup.normalize.token_text` form.
 
-    Parameters
-    ----------
-    n_features : int, default 2**20
-        Hash space of terms.
-    max_df, max_df_floor : float, int, default 0.01, 50
-        Terms in more than ``max(max_df * n, max_df_floor)`` articles get no weight.
-    full_idf_docs : int, default 1000
-        :math:`n_0`: scans of this many articles use the full IDF.
+    Stateless (scikit-learn's ``HashingVectorizer``: MurmurHash3 of each term,
+    the same in every process), so counts can be stored and shipped.
     """
+    if len(token_texts) == 0:
+        return sp.csr_matrix((0, n_features), dtype=np.float32)
+    return _hasher(n_features).transform(token_texts).tocsr()
 
-    def __init__(
-        self, n_features: int = 1 << 20, max_df: float = 0.01, max_df_floor: int = 50, full_idf_docs: int = 1000
-    ) -> None:
-        self.n_features = n_features
-        self.max_df = max_df
-        self.max_df_floor = max_df_floor
-        self.full_idf_docs = full_idf_docs
-        self._hashers = {
-            tokenized: HashingVectorizer(
-                n_features=n_features,
-                analyzer=_content_words if tokenized else _analyze,
-                alternate_sign=False,
-                norm=None,
-                dtype=np.float32,
-            )
-            for tokenized in (False, True)
-        }
-        self.n_docs_ = 0
-        self.document_frequency_ = np.zeros(n_features, dtype=np.int64)
-        self.idf_ = self._idf()
 
-    def counts(self, texts: Sequence[str], *, tokenized: bool = False) -> sp.csr_matrix:
-        """Raw term counts, one row per text (per-article work, no corpus state).
+@dataclass(frozen=True)
+class Idf:
+    """Document frequencies over ``n_docs`` articles and the term weights they give."""
 
-        ``tokenized=True`` takes texts already in :func:`~dedup.normalize.token_text` form.
-        """
-        return self._hashers[tokenized].transform(texts).tocsr()
+    n_docs: int
+    document_frequency: np.ndarray = field(repr=False)
+    max_df: float = 0.01
+    max_df_floor: int = 50
+    full_idf_docs: int = 1000
 
-    def partial_fit(self, counts: sp.csr_matrix) -> StoryVectorizer:
-        """Add the document frequencies of more articles."""
-        self.document_frequency_ += np.bincount(counts.indices, minlength=self.n_features)
-        self.n_docs_ += counts.shape[0]
-        self.idf_ = self._idf()
-        return self
+    @classmethod
+    def fit(cls, counts: sp.csr_matrix, params: Params) -> Idf:
+        """Document frequencies of the rows of ``counts`` (one row per article)."""
+        empty = cls(0, np.zeros(counts.shape[1], dtype=np.int64), params.max_df, params.max_df_floor,
+                    params.full_idf_docs)
+        return empty.add(counts)
 
-    def fit(self, counts: sp.csr_matrix) -> StoryVectorizer:
-        self.n_docs_ = 0
-        self.document_frequency_ = np.zeros(self.n_features, dtype=np.int64)
-        return self.partial_fit(counts)
+    def add(self, counts: sp.csr_matrix) -> Idf:
+        """These frequencies plus those of more articles."""
+        df = self.document_frequency + np.bincount(counts.indices, minlength=len(self.document_frequency))
+        return Idf(self.n_docs + counts.shape[0], df, self.max_df, self.max_df_floor, self.full_idf_docs)
 
-    def _idf(self) -> np.ndarray:
+    @functools.cached_property
+    def weights(self) -> np.ndarray:
         r"""The term weights :math:`\mathrm{idf}_t^{\alpha}`, 0 for too common terms."""
-        n = max(self.n_docs_, 1)
+        n = max(self.n_docs, 1)
         alpha = min(1.0, np.log(max(n, 2)) / np.log(self.full_idf_docs))
-        idf = np.log((1.0 + n) / (1.0 + self.document_frequency_)) + 1.0
-        common = self.document_frequency_ > max(self.max_df * n, self.max_df_floor)
+        df = self.document_frequency
+        idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        common = df > max(self.max_df * n, self.max_df_floor)
         return np.where(common, 0.0, idf**alpha).astype(np.float32)
 
     def transform(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """Unit-length TF-IDF rows with sublinear term frequency."""
-        weighted = counts.copy().astype(np.float32)
+        weighted = counts.astype(np.float32, copy=True)
         np.log(weighted.data, out=weighted.data)
         weighted.data += 1.0
-        weighted = weighted @ sp.diags(self.idf_)
+        weighted.data *= self.weights[weighted.indices]
         weighted.eliminate_zeros()
         return l2_normalize(weighted.tocsr())
 
 
-def row_cosines(vectors: sp.csr_matrix, pairs: np.ndarray) -> np.ndarray:
-    """Cosine of each pair of unit rows, ``pairs`` of shape ``(m, 2)``."""
+def row_cosines(left: sp.csr_matrix, right: sp.csr_matrix, pairs: np.ndarray) -> np.ndarray:
+    """Cosine of unit rows ``left[i]`` and ``right[j]`` for each pair ``(i, j)``."""
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if len(pairs) == 0:
         return np.empty(0)
-    left, right = vectors[pairs[:, 0]], vectors[pairs[:, 1]]
-    return np.asarray(left.multiply(right).sum(axis=1)).ravel()
+    return np.asarray(left[pairs[:, 0]].multiply(right[pairs[:, 1]]).sum(axis=1)).ravel()
 
 
-class StoryNeighbours:
-    """Candidate same-story pairs: each article's top-``k`` cosine neighbours.
+def shared_terms(left: sp.csr_matrix, right: sp.csr_matrix, pairs: np.ndarray) -> np.ndarray:
+    """Number of weighted terms each pair ``(i, j)`` of rows has in common."""
+    if len(pairs) == 0:
+        return np.empty(0, dtype=np.int64)
+    a, b = left[pairs[:, 0]], right[pairs[:, 1]]
+    a.data[:] = 1.0
+    b.data[:] = 1.0
+    return np.asarray(a.multiply(b).sum(axis=1)).ravel().astype(np.int64)
 
-    Parameters
-    ----------
-    k : int, default 10
-        Neighbours kept per article.
-    min_cosine : float, default 0.3
-        Pairs below this cosine are dropped.
-    window_days : float or None, default 2
-        Articles whose publication times are both known and further apart than
-        this are never compared. ``None`` compares everything.
-    min_shared_terms : int, default 3
-        Weighted terms a pair must share: one rare word ("qtrly") shared by two
-        short notices is no story.
-    chunk_rows : int, default 512
-        Rows multiplied at once (fewer for large scans; bounds memory).
+
+def _best_columns(scores: np.ndarray, k: int, min_cosine: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of a dense score block, the ``k`` best columns with score >= ``min_cosine``;
+    among equal scores the lowest column wins. Returns (row, column) index arrays."""
+    width = min(k, scores.shape[1])
+    if width == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    kth = -np.partition(-scores, width - 1, axis=1)[:, width - 1 : width]
+    above = scores > kth
+    tied = scores == kth
+    room = width - above.sum(axis=1, keepdims=True)
+    chosen = above | (tied & (np.cumsum(tied, axis=1) <= room))
+    chosen &= scores >= min_cosine
+    rows, columns = np.nonzero(chosen)
+    return rows, columns
+
+
+def _chunk_rows(n_columns: int, chunk_rows: int) -> int:
+    return max(16, min(chunk_rows, 4_000_000 // max(n_columns, 1)))
+
+
+def neighbours(
+    vectors: sp.csr_matrix,
+    times: np.ndarray | None,
+    *,
+    k: int,
+    min_cosine: float,
+    window_days: float | None,
+    min_shared_terms: int,
+    chunk_rows: int = 512,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each article's ``k`` nearest neighbours among all (a self-join): pairs ``(i, j)``,
+    ``i < j``, sorted, and their cosine, for cosine >= ``min_cosine``.
+
+    ``times`` holds publication times as float days (NaN when unknown). Rows are
+    taken in time order, so each chunk of dated rows is multiplied only with the
+    articles inside its window (and the undated ones).
     """
+    n_docs = vectors.shape[0]
+    if n_docs < 2:
+        return np.empty((0, 2), dtype=np.int64), np.empty(0)
+    windowed = times is not None and window_days is not None and bool(np.isfinite(times).any())
+    order = np.argsort(times, kind="stable") if windowed and times is not None else np.arange(n_docs)
+    when = times[order] if windowed and times is not None else np.full(n_docs, np.nan)
+    n_dated = int(np.isfinite(when).sum())
+    ordered = vectors[order] if windowed else vectors
+    chunk = _chunk_rows(n_docs, chunk_rows)
+    found_rows, found_columns, found_scores = [], [], []
+    for start in range(0, n_docs, chunk):
+        rows = np.arange(start, min(start + chunk, n_docs))
+        columns = _window_columns(rows, when, n_dated, n_docs, window_days if windowed else None)
+        scores = (ordered[rows] @ ordered[columns].T).toarray()
+        scores[rows[:, None] == columns[None, :]] = -1.0
+        if windowed and window_days is not None:
+            scores[np.abs(when[rows, None] - when[None, columns]) > window_days] = -1.0  # NaN stays
+        # Ties are broken by article position, not by where a column sits in the window.
+        by_position = np.argsort(order[columns], kind="stable")
+        r, c = _best_columns(scores[:, by_position], k, min_cosine)
+        found_rows.append(order[rows[r]])
+        found_columns.append(order[columns[by_position[c]]])
+        found_scores.append(scores[r, by_position[c]])
+    return _symmetric_pairs(vectors, np.concatenate(found_rows), np.concatenate(found_columns),
+                            np.concatenate(found_scores), min_shared_terms)
 
-    def __init__(
-        self,
-        k: int = 10,
-        min_cosine: float = 0.3,
-        window_days: float | None = 2.0,
-        min_shared_terms: int = 3,
-        chunk_rows: int = 512,
-    ) -> None:
-        self.k = k
-        self.min_shared_terms = min_shared_terms
-        self.min_cosine = min_cosine
-        self.window_days = window_days
-        self.chunk_rows = chunk_rows
 
-    def pairs(self, vectors: sp.csr_matrix, times: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs ``(i, j)``, ``i < j``, and their cosine, for cosine >= ``min_cosine``.
+def probe_neighbours(
+    queries: sp.csr_matrix,
+    query_times: np.ndarray | None,
+    vectors: sp.csr_matrix,
+    times: np.ndarray | None,
+    *,
+    k: int,
+    min_cosine: float,
+    window_days: float | None,
+    min_shared_terms: int,
+    chunk_rows: int = 512,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each query row's ``k`` nearest stored rows: pairs ``(query, stored)`` and cosines.
 
-        ``times`` holds publication times as float days (NaN when unknown).
-        Rows are taken in time order, so each chunk of dated rows is multiplied
-        only with the articles inside its window (and the undated ones).
-        """
-        n_docs = vectors.shape[0]
-        if n_docs < 2:
-            return np.empty((0, 2), dtype=np.int64), np.empty(0)
-        windowed = times is not None and self.window_days is not None and bool(np.isfinite(times).any())
-        order = np.argsort(times, kind="stable") if windowed and times is not None else np.arange(n_docs)
-        when = times[order] if windowed and times is not None else np.full(n_docs, np.nan)
-        n_dated = int(np.isfinite(when).sum())
-        ordered = vectors[order] if windowed else vectors
-        chunk = max(16, min(self.chunk_rows, 4_000_000 // n_docs))
-        top = min(self.k, n_docs - 1)
-        found_pairs, found_scores = [], []
-        for start in range(0, n_docs, chunk):
-            rows = np.arange(start, min(start + chunk, n_docs))
-            columns = self._columns(rows, when, n_dated, n_docs)
-            scores = (ordered[rows] @ ordered[columns].T).toarray()
-            scores[rows[:, None] == columns[None, :]] = -1.0
-            if windowed and self.window_days is not None:
-                gap = np.abs(when[rows, None] - when[None, columns])
-                scores[gap > self.window_days] = -1.0  # NaN compares False: unknown times stay
-            width = min(top, len(columns))
-            best = np.argpartition(-scores, width - 1, axis=1)[:, :width]
-            best_scores = np.take_along_axis(scores, best, axis=1).ravel()
-            keep = best_scores >= self.min_cosine
-            found_pairs.append(np.stack([order[np.repeat(rows, width)[keep]], order[columns[best.ravel()[keep]]]], 1))
-            found_scores.append(best_scores[keep])
-        pairs = np.sort(np.concatenate(found_pairs), axis=1)
-        pairs, first = np.unique(pairs, axis=0, return_index=True)
-        scores = np.concatenate(found_scores)[first]
-        present = vectors.copy()
-        present.data[:] = 1.0
-        shared = np.asarray(present[pairs[:, 0]].multiply(present[pairs[:, 1]]).sum(axis=1)).ravel()
-        keep = shared >= self.min_shared_terms
-        return pairs[keep], scores[keep]
+    The same kernel as :func:`neighbours`, with new articles as rows and stored
+    ones as columns (``kneighbors(X)`` beside ``kneighbors()`` in scikit-learn).
+    """
+    n_queries, n_docs = queries.shape[0], vectors.shape[0]
+    if n_queries == 0 or n_docs == 0:
+        return np.empty((0, 2), dtype=np.int64), np.empty(0)
+    chunk = _chunk_rows(n_docs, chunk_rows)
+    found = []
+    for start in range(0, n_queries, chunk):
+        rows = np.arange(start, min(start + chunk, n_queries))
+        scores = (queries[rows] @ vectors.T).toarray()
+        if window_days is not None and query_times is not None and times is not None:
+            scores[np.abs(query_times[rows, None] - times[None, :]) > window_days] = -1.0
+        r, c = _best_columns(scores, k, min_cosine)
+        found.append((rows[r], c, scores[r, c]))
+    pairs = np.stack([np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])], axis=1)
+    scores = np.concatenate([f[2] for f in found])
+    keep = shared_terms(queries, vectors, pairs) >= min_shared_terms
+    return pairs[keep], scores[keep]
 
-    def _columns(self, rows: np.ndarray, when: np.ndarray, n_dated: int, n_docs: int) -> np.ndarray:
-        """Positions (in time order) a chunk of rows is compared with."""
-        if self.window_days is None or rows[-1] >= n_dated:
-            return np.arange(n_docs)
-        lo = int(np.searchsorted(when[:n_dated], when[rows[0]] - self.window_days, side="left"))
-        hi = int(np.searchsorted(when[:n_dated], when[rows[-1]] + self.window_days, side="right"))
-        return np.concatenate([np.arange(lo, hi), np.arange(n_dated, n_docs)])
+
+def _symmetric_pairs(
+    vectors: sp.csr_matrix, rows: np.ndarray, columns: np.ndarray, scores: np.ndarray, min_shared_terms: int
+) -> tuple[np.ndarray, np.ndarray]:
+    pairs = np.sort(np.stack([rows, columns], axis=1), axis=1).astype(np.int64).reshape(-1, 2)
+    pairs, first = np.unique(pairs, axis=0, return_index=True)
+    scores = scores[first]
+    keep = shared_terms(vectors, vectors, pairs) >= min_shared_terms
+    return pairs[keep], scores[keep]
+
+
+def _window_columns(
+    rows: np.ndarray, when: np.ndarray, n_dated: int, n_docs: int, window_days: float | None
+) -> np.ndarray:
+    """Positions (in time order) a chunk of rows is compared with."""
+    if window_days is None or rows[-1] >= n_dated:
+        return np.arange(n_docs)
+    lo = int(np.searchsorted(when[:n_dated], when[rows[0]] - window_days, side="left"))
+    hi = int(np.searchsorted(when[:n_dated], when[rows[-1]] + window_days, side="right"))
+    return np.concatenate([np.arange(lo, hi), np.arange(n_dated, n_docs)])

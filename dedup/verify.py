@@ -15,17 +15,25 @@ Relations, strongest first:
 * ``exact`` -- the same normalised text;
 * ``near_duplicate`` -- :math:`J \\ge` ``near_duplicate``;
 * ``derived`` -- :math:`\\max(C_{a \\subset b}, C_{b \\subset a}) \\ge` ``derived``.
+
+Every function takes two sides, ``(left, right)`` and pairs ``(i, j)`` indexing
+``left[i]`` and ``right[j]``: a scan passes the same set twice (a self-join),
+an index query passes the new article and the stored ones.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Overlaps", "VerbatimVerifier", "figure_set", "figures_agree", "intersection_size"]
+from . import relation
+from .params import Params
+from .ragged import Ragged
+
+__all__ = ["Overlaps", "figure_set", "figures_agree", "intersection_size", "verbatim_relations"]
 
 _DIGITS = re.compile(r"\d+")
 
@@ -44,14 +52,20 @@ def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
 def figure_set(tokenized: str) -> np.ndarray:
     """The distinct tokens holding a digit (figures, dates, amounts), hashed and sorted.
 
-    Hashes are Python's own: they only need to agree within one run.
+    Hashes are the first 8 bytes of BLAKE2b of the token: the same in every
+    process, so figures can be stored and compared later.
     """
-    found = set()
+    tokens = set()
     for digits in _DIGITS.finditer(tokenized):  # few per text: widen each to its token
         start = tokenized.rfind(" ", 0, digits.start()) + 1
         end = tokenized.find(" ", digits.end())
-        found.add(hash(tokenized[start : end if end >= 0 else len(tokenized)]))
-    return np.array(sorted(found), dtype=np.int64)
+        tokens.add(tokenized[start : end if end >= 0 else len(tokenized)])
+    found = [_hash64(token) for token in tokens]
+    return np.array(sorted(found), dtype=np.uint64)
+
+
+def _hash64(token: str) -> int:
+    return int.from_bytes(hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
 def figures_agree(a: np.ndarray, b: np.ndarray, min_figures: int = 3, min_share: float = 0.5) -> bool:
@@ -71,57 +85,41 @@ def figures_agree(a: np.ndarray, b: np.ndarray, min_figures: int = 3, min_share:
 class Overlaps:
     """Exact overlap measures of pairs, one entry per pair (numpy arrays)."""
 
-    pairs: np.ndarray  # (n, 2) int64 document indices
     shared: np.ndarray  # |A & B|
     jaccard: np.ndarray
     containment_a_in_b: np.ndarray
     containment_b_in_a: np.ndarray
 
     def __len__(self) -> int:
-        return len(self.pairs)
+        return len(self.shared)
 
     @classmethod
-    def compute(cls, sets: Sequence[np.ndarray], pairs: np.ndarray) -> Overlaps:
+    def compute(cls, left: Ragged, right: Ragged, pairs: np.ndarray) -> Overlaps:
+        """Overlaps of ``left.row(i)`` and ``right.row(j)`` (sorted unique shingle hashes)."""
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-        sizes = np.fromiter((len(s) for s in sets), dtype=np.float64, count=len(sets))
         shared = np.fromiter(
-            (intersection_size(sets[i], sets[j]) for i, j in pairs), dtype=np.float64, count=len(pairs)
+            (intersection_size(left.row(i), right.row(j)) for i, j in pairs), dtype=np.float64, count=len(pairs)
         )
-        size_a, size_b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
+        size_a = left.sizes()[pairs[:, 0]].astype(np.float64)
+        size_b = right.sizes()[pairs[:, 1]].astype(np.float64)
         union = size_a + size_b - shared
         with np.errstate(divide="ignore", invalid="ignore"):
             jaccard = np.where(union > 0, shared / union, 0.0)
             in_b = np.where(size_a > 0, shared / size_a, 0.0)
             in_a = np.where(size_b > 0, shared / size_b, 0.0)
-        return cls(pairs, shared, jaccard, in_b, in_a)
+        return cls(shared, jaccard, in_b, in_a)
 
 
-class VerbatimVerifier:
-    """Label verified pairs ``exact``, ``near_duplicate`` or ``derived`` (or nothing).
+def verbatim_relations(overlaps: Overlaps, exact: np.ndarray, params: Params) -> np.ndarray:
+    """Relation code per pair (:mod:`dedup.relation`; ``NONE`` for no verbatim relation).
 
-    Parameters
-    ----------
-    near_duplicate : float, default 0.5
-        Minimum Jaccard for ``near_duplicate``.
-    derived : float, default 0.5
-        Minimum containment (either direction) for ``derived``.
+    ``exact`` is a boolean array: whether the pair's normalised texts are equal.
+    A non-exact pair needs ``min_shared`` shingles in common.
     """
-
-    def __init__(self, near_duplicate: float = 0.5, derived: float = 0.5) -> None:
-        for name, value in (("near_duplicate", near_duplicate), ("derived", derived)):
-            if not 0.0 < value <= 1.0:
-                raise ValueError(f"{name} threshold must be in (0, 1], got {value!r}")
-        self.near_duplicate = near_duplicate
-        self.derived = derived
-
-    def relations(self, overlaps: Overlaps, exact: np.ndarray) -> np.ndarray:
-        """Relation per pair as an object array of str or None.
-
-        ``exact`` is a boolean array: whether the pair's normalised texts are equal.
-        """
-        containment = np.maximum(overlaps.containment_a_in_b, overlaps.containment_b_in_a)
-        out = np.full(len(overlaps), None, dtype=object)
-        out[containment >= self.derived] = "derived"
-        out[overlaps.jaccard >= self.near_duplicate] = "near_duplicate"
-        out[np.asarray(exact, dtype=bool)] = "exact"
-        return out
+    containment = np.maximum(overlaps.containment_a_in_b, overlaps.containment_b_in_a)
+    out = np.full(len(overlaps), relation.NONE, dtype=np.int8)
+    out[containment >= params.derived] = relation.DERIVED
+    out[overlaps.jaccard >= params.near_duplicate] = relation.NEAR_DUPLICATE
+    out[overlaps.shared < params.min_shared] = relation.NONE
+    out[np.asarray(exact, dtype=bool)] = relation.EXACT
+    return out

@@ -1,8 +1,9 @@
+import numpy as np
 import pytest
 
 from dedup.labels import label_passage
 from dedup.result import Passage
-from dedup.sections import label_passages, mark_added, merge_sections
+from dedup.sections import decide, label_passages, merge_sections
 
 
 @pytest.mark.parametrize(
@@ -37,14 +38,20 @@ def test_generic_speaker_names_count_once_an_interview_is_under_way():
     assert label_passages(["Maria Keller: Thank you."]) == [None]
 
 
-def _passages(text, specs):
-    out, cursor = [], 0
-    for piece, support, label in specs:
+def _passages(text, specs, in_cluster=True, verbatim=None):
+    """Passages of ``text`` with the verdict of :func:`decide` on the given support and labels."""
+    spans, cursor = [], 0
+    for piece, _, _ in specs:
         start = text.index(piece, cursor)
-        out.append(Passage(text, start, start + len(piece), support=support, label=label,
-                           match=0.9 if support else 0.1))
+        spans.append((start, start + len(piece)))
         cursor = start + len(piece)
-    return out
+    support = np.array([s[1] for s in specs])
+    match = np.where(support > 0, 0.9, 0.1)
+    added, score, labels = decide([s[2] for s in specs], support, match, in_cluster, verbatim=verbatim)
+    return [
+        Passage(text, start, end, bool(a), float(sc), label, int(su), float(m))
+        for (start, end), a, sc, label, su, m in zip(spans, added, score, labels, support, match, strict=True)
+    ]
 
 
 def test_sections_merge_runs_split_by_kind_and_rank_by_score():
@@ -59,7 +66,6 @@ def test_sections_merge_runs_split_by_kind_and_rank_by_score():
     ]
     text = "\n".join(s[0] for s in specs)
     passages = _passages(text, specs)
-    mark_added(passages, in_cluster=True)
     assert [p.added for p in passages] == [False, True, True, True, True, True, True]
     sections = merge_sections(text, passages)
     assert [s.label for s in sections] == ["interview", "boilerplate"]
@@ -71,14 +77,13 @@ def test_sections_merge_runs_split_by_kind_and_rank_by_score():
 
 def test_articles_outside_clusters_have_no_added_passages():
     text = "Editor: hello there\nLeave a Comment"
-    passages = _passages(text, [("Editor: hello there", 0, "interview"), ("Leave a Comment", 0, "boilerplate")])
-    mark_added(passages, in_cluster=False)
+    passages = _passages(text, [("Editor: hello there", 0, "interview"), ("Leave a Comment", 0, "boilerplate")],
+                         in_cluster=False)
     assert not any(p.added for p in passages)
     assert merge_sections(text, passages) == []
 
 
 def test_labelled_passage_carried_verbatim_by_another_member_is_not_added():
     text = "(Reporting by A; Editing by B)"
-    passages = _passages(text, [(text, 1, "attribution")])
-    mark_added(passages, in_cluster=True, verbatim=[True])
+    passages = _passages(text, [(text, 1, "attribution")], verbatim=[True])
     assert not passages[0].added

@@ -208,7 +208,8 @@ def test_compare_lines_up_moved_paragraphs() -> None:
 
     paragraphs = [p for p in WIRE.split("\n\n") if p.strip()]
     moved = [paragraphs[-2], *paragraphs[:-2], paragraphs[-1]]  # the second-last paragraph moved to the top
-    data = comparison(Scanner().compare(Article("a", "\n\n".join(paragraphs)), Article("b", "\n\n".join(moved))))
+    data = comparison(Scanner().compare(Article("a", "\n\n".join(paragraphs)), Article("b", "\n\n".join(moved))),
+                      first="a")
     kinds = [r["kind"] for r in data["rows"]]
     assert kinds.count("moved") == 2 and kinds.count("verbatim") == len(paragraphs) - 1
     row = next(r for r in data["rows"] if r["kind"] == "moved" and r["b"] is not None)

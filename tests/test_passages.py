@@ -2,9 +2,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dedup.normalize import normalize, token_text
+from dedup.params import Params
 from dedup.passages import ClusterPassages, PassageAligner, segment
 from dedup.shingle import ShingleHasher
-from dedup.story import StoryVectorizer
+from dedup.story import Idf, term_counts
 
 from .helpers import WIRE
 
@@ -37,14 +39,22 @@ def test_offsets_always_point_at_the_passage(text, max_chars):
     _check_offsets(text, segment(text, max_chars))
 
 
-def _cluster(texts, vectorizer):
+def _idf(texts):
+    return Idf.fit(_counts(texts), Params())
+
+
+def _counts(texts):
+    return term_counts([token_text(normalize(t)) for t in texts])
+
+
+def _cluster(texts, idf):
     spans = [segment(t) for t in texts]
     pieces = [t[s:e] for t, sp_ in zip(texts, spans, strict=True) for s, e in sp_]
     batch = ShingleHasher(3).transform(pieces)
     owner = np.repeat(np.arange(len(pieces)), np.diff(batch.offsets))
     member = np.repeat(np.arange(len(texts)), [len(s) for s in spans])
     docs = ShingleHasher(3).transform(texts).sets()
-    return ClusterPassages(member, batch.hashes, owner, vectorizer.transform(vectorizer.counts(pieces)), docs)
+    return ClusterPassages(member, batch.hashes, owner, idf.transform(_counts(pieces)), docs)
 
 
 def test_alignment_counts_verbatim_and_rewritten_support():
@@ -52,22 +62,20 @@ def test_alignment_counts_verbatim_and_rewritten_support():
     rewrite = ("Havenmark dockworkers walked out on Monday, halting every container terminal, "
                "the Havenmark union said in a statement about wages and automation.")
     texts = [WIRE + "\n\n" + added, WIRE, rewrite]
-    vectorizer = StoryVectorizer()
-    vectorizer.fit(vectorizer.counts(texts))
-    alignment = PassageAligner().align(_cluster(texts, vectorizer))
+    alignment = PassageAligner().align(_cluster(texts, _idf(texts)))
     support_a = alignment[0].support
     assert support_a[-1] == 0  # the added paragraph: nobody carries it
     assert (support_a[:-1] >= 1).all()  # the wire paragraphs: carried verbatim by b
     assert alignment[0].verbatim[:-1].all() and not alignment[0].verbatim[-1]
     # the rewrite is carried by the wire's first paragraph in other words, not verbatim
     assert alignment[2].support[0] >= 1 and not alignment[2].verbatim[0]
+    # each supported passage names the member with the best evidence for it
+    assert (alignment[0].matched[:-1] == 1).all() and alignment[0].matched[-1] == -1
 
 
 def test_alignment_with_more_members_than_the_reference_limit():
     texts = [WIRE] * 5 + [WIRE + "\n\nAn extra line that nobody else has at all, about tulips."]
-    vectorizer = StoryVectorizer()
-    vectorizer.fit(vectorizer.counts(texts))
-    alignment = PassageAligner(max_members=3).align(_cluster(texts, vectorizer))
+    alignment = PassageAligner(max_members=3).align(_cluster(texts, _idf(texts)))
     assert len(alignment) == 6
     assert alignment[-1].support[-1] == 0 and (alignment[-1].support[:-1] >= 2).all()
 

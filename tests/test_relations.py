@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from dedup import Article, Scanner
+from dedup import Article, Params, Scanner, relation
 from dedup.candidates import BandedLSH, collision_probability
+from dedup.ragged import Ragged
 from dedup.shingle import ShingleHasher
 from dedup.sign import MinHasher
-from dedup.verify import Overlaps, VerbatimVerifier, intersection_size
+from dedup.verify import Overlaps, intersection_size, verbatim_relations
 
 from .helpers import WIRE, edit_words, filler
 
@@ -71,7 +72,8 @@ def test_unrelated_articles_are_not_linked(result):
 def test_containment_and_jaccard_are_exact():
     a = np.array([1, 2, 3, 4], dtype=np.uint64)
     b = np.array([3, 4, 5, 6, 7, 8], dtype=np.uint64)
-    overlaps = Overlaps.compute([a, b], np.array([[0, 1]]))
+    sets = Ragged.from_rows([a, b])
+    overlaps = Overlaps.compute(sets, sets, np.array([[0, 1]]))
     assert intersection_size(a, b) == 2
     assert overlaps.jaccard[0] == pytest.approx(2 / 8)
     assert overlaps.containment_a_in_b[0] == pytest.approx(0.5)
@@ -79,10 +81,13 @@ def test_containment_and_jaccard_are_exact():
 
 
 def test_relation_thresholds_are_parameters():
-    overlaps = Overlaps(np.array([[0, 1]]), np.array([5.0]), np.array([0.45]), np.array([0.6]), np.array([0.6]))
-    assert VerbatimVerifier(near_duplicate=0.4).relations(overlaps, np.array([False]))[0] == "near_duplicate"
-    assert VerbatimVerifier(derived=0.7).relations(overlaps, np.array([False]))[0] is None
-    assert VerbatimVerifier().relations(overlaps, np.array([True]))[0] == "exact"
+    overlaps = Overlaps(np.array([12.0]), np.array([0.45]), np.array([0.6]), np.array([0.6]))
+    no = np.array([False])
+    assert verbatim_relations(overlaps, no, Params(near_duplicate=0.4))[0] == relation.NEAR_DUPLICATE
+    assert verbatim_relations(overlaps, no, Params(derived=0.7))[0] == relation.NONE
+    assert verbatim_relations(overlaps, no, Params())[0] == relation.DERIVED
+    assert verbatim_relations(overlaps, no, Params(min_shared=13))[0] == relation.NONE
+    assert verbatim_relations(overlaps, np.array([True]), Params())[0] == relation.EXACT
 
 
 def test_lsh_finds_contained_copy_candidates_and_not_empty_docs():

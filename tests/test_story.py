@@ -2,23 +2,31 @@ import datetime as dt
 
 import numpy as np
 
-from dedup import Article, Scanner
-from dedup.story import StoryNeighbours, StoryVectorizer
+from dedup import Article, Params, Scanner
+from dedup.normalize import normalize, token_text
+from dedup.story import Idf, neighbours, probe_neighbours, term_counts
 
 from .helpers import SAMPLES, WIRE, filler
 
 REWRITE = (SAMPLES / "outlets" / "worldwire_rewrite.md").read_text(encoding="utf-8")
 
 
+def _counts(texts):
+    return term_counts([token_text(normalize(t)) for t in texts])
+
+
 def _vectors(texts):
-    vectorizer = StoryVectorizer()
-    counts = vectorizer.counts(texts)
-    return vectorizer.fit(counts).transform(counts)
+    counts = _counts(texts)
+    return Idf.fit(counts, Params()).transform(counts)
+
+
+def _neighbours(vectors, times=None, window_days=2.0, min_cosine=0.3):
+    return neighbours(vectors, times, k=10, min_cosine=min_cosine, window_days=window_days, min_shared_terms=3)
 
 
 def test_rewrite_is_a_neighbour_and_unrelated_text_is_not():
     texts = [WIRE, REWRITE, filler(400, seed=5), filler(400, seed=6)]
-    pairs, cosine = StoryNeighbours(min_cosine=0.3).pairs(_vectors(texts))
+    pairs, cosine = _neighbours(_vectors(texts))
     assert [tuple(p) for p in pairs] == [(0, 1)]
     assert 0.3 <= cosine[0] < 0.9
 
@@ -26,22 +34,42 @@ def test_rewrite_is_a_neighbour_and_unrelated_text_is_not():
 def test_publication_window_keeps_distant_articles_apart():
     texts = [WIRE, REWRITE, WIRE + " more", REWRITE + " again"]
     times = np.array([0.0, 1.0, 30.0, np.nan])
-    pairs, _ = StoryNeighbours(window_days=7).pairs(_vectors(texts), times)
+    pairs, _ = _neighbours(_vectors(texts), times, window_days=7)
     found = {tuple(p) for p in pairs}
     assert (0, 1) in found and (0, 3) in found and (2, 3) in found  # undated compares with all
     assert (0, 2) not in found and (1, 2) not in found
 
 
-def test_document_frequencies_grow_with_partial_fit():
-    vectorizer = StoryVectorizer(max_df_floor=10)
-    first = vectorizer.counts([WIRE, REWRITE])
-    vectorizer.partial_fit(first)
-    idf_before = vectorizer.idf_.copy()
-    vectorizer.partial_fit(vectorizer.counts([filler(200, seed=2)] * 3))
-    assert vectorizer.n_docs_ == 5
-    assert not np.array_equal(idf_before, vectorizer.idf_)
-    one = StoryVectorizer(max_df_floor=10).fit(vectorizer.counts([WIRE, REWRITE, *[filler(200, seed=2)] * 3]))
-    assert np.allclose(one.idf_, vectorizer.idf_)
+def test_document_frequencies_grow_with_add():
+    params = Params(max_df_floor=10)
+    first = Idf.fit(_counts([WIRE, REWRITE]), params)
+    grown = first.add(_counts([filler(200, seed=2)] * 3))
+    assert grown.n_docs == 5 and first.n_docs == 2  # a value: adding makes a new one
+    assert not np.array_equal(first.weights, grown.weights)
+    once = Idf.fit(_counts([WIRE, REWRITE, *[filler(200, seed=2)] * 3]), params)
+    assert np.allclose(once.weights, grown.weights)
+
+
+def test_probe_gives_the_self_join_neighbours_of_the_query():
+    texts = [WIRE, REWRITE, filler(400, seed=5), WIRE + " extra words here", filler(300, seed=7)]
+    vectors = _vectors(texts)
+    pairs, scores = _neighbours(vectors, window_days=None)
+    for query in range(len(texts)):
+        others = np.array([i for i in range(len(texts)) if i != query])
+        found, cos = probe_neighbours(vectors[[query]], None, vectors[others], None, k=10, min_cosine=0.3,
+                                      window_days=None, min_shared_terms=3)
+        probed = {tuple(sorted((query, int(others[j])))): c for (_, j), c in zip(found, cos, strict=True)}
+        joined = {tuple(p): c for p, c in zip(pairs.tolist(), scores, strict=True) if query in p}
+        assert probed.keys() == joined.keys()
+        assert all(np.isclose(probed[k], joined[k]) for k in probed)
+
+
+def test_equal_cosines_are_broken_by_position():
+    texts = [WIRE] * 6 + [REWRITE]  # six identical rows: every neighbour of the rewrite ties
+    vectors = _vectors(texts)
+    found, _ = neighbours(vectors, None, k=2, min_cosine=0.1, window_days=None, min_shared_terms=3)
+    partners = sorted(int(i) for i, j in found if j == 6)
+    assert partners == [0, 1]
 
 
 def test_same_story_relation_in_a_scan_and_its_window():

@@ -1,0 +1,120 @@
+"""From stage outputs to the :class:`~dedup.result.ScanResult` every report is a view of.
+
+Positions become ids here, relation codes become names, and every list gets
+its one sort rule: clusters largest first (then by first member id), pairs
+strongest relation first, then best score, then ids.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import relation
+from .article import Article, Skipped
+from .attribution import core, groups, origin
+from .link import Links
+from .origin import OriginClues
+from .result import ArticleResult, ClusterResult, PairResult, Passage, ScanResult
+from .sections import merge_sections
+
+__all__ = ["assemble", "pair_order"]
+
+
+def pair_order(pair: PairResult) -> tuple[float, float, str, str]:
+    """Strongest relation first, then the best of Jaccard and cosine, then ids."""
+    return (-relation.code(pair.relation), -max(pair.jaccard, pair.cosine), pair.a, pair.b)
+
+
+def assemble(
+    articles: Sequence[Article],
+    skipped: Sequence[Skipped],
+    links: Links,
+    labels: np.ndarray,
+    passages: Sequence[list[Passage]],
+    clues: Sequence[OriginClues],
+    sources: Sequence[int | None],
+) -> ScanResult:
+    """The result of a scan (``stats`` holds counts; the driver adds timings and parameters)."""
+    ids = [a.id for a in articles]
+    clusters, names = _clusters(ids, links, labels, passages, clues, sources)
+    pairs = sorted((_pair(ids, links, k, sources[k]) for k in range(len(links))), key=pair_order)
+    article_results = [
+        ArticleResult(
+            id=article.id,
+            cluster=names.get(index),
+            passages=passages[index],
+            added_sections=merge_sections(article.text, passages[index]) if labels[index] >= 0 else [],
+            title=article.title,
+            outlet=article.outlet,
+            url=article.url,
+            published=article.published,
+            wire_credit=clues[index].credit,
+            words=len(article.text.split()),
+            text=article.text if article.extra.get("extracted_from") else None,
+        )
+        for index, article in enumerate(articles)
+    ]
+    return ScanResult(article_results, pairs, clusters, list(skipped), _stats(articles, skipped, pairs, clusters))
+
+
+def _clusters(
+    ids: list[str],
+    links: Links,
+    labels: np.ndarray,
+    passages: Sequence[list[Passage]],
+    clues: Sequence[OriginClues],
+    sources: Sequence[int | None],
+) -> tuple[list[ClusterResult], dict[int, str]]:
+    ordered = sorted(groups(labels), key=lambda g: (-len(g), ids[g[0]]))
+    inside = labels[links.pairs[:, 0]] == labels[links.pairs[:, 1]] if len(links) else np.zeros(0, bool)
+    cluster_of_link = np.where(inside, labels[links.pairs[:, 0]], -1) if len(links) else np.zeros(0, np.int64)
+    names: dict[int, str] = {}
+    clusters = []
+    for number, members in enumerate(ordered, start=1):
+        name = f"c{number}"
+        found = origin(members, clues, links, sources)
+        counts = Counter(relation.name(r) for r in links.relation[cluster_of_link == labels[members[0]]])
+        names.update(dict.fromkeys(members, name))
+        clusters.append(
+            ClusterResult(
+                id=name,
+                members=[ids[m] for m in members],
+                origin=ids[found] if found is not None else None,
+                relations=dict(counts),
+                core=core(members, found, passages, ids),
+            )
+        )
+    return clusters, names
+
+
+def _pair(ids: list[str], links: Links, k: int, source: int | None) -> PairResult:
+    i, j = (int(x) for x in links.pairs[k])
+    return PairResult(
+        a=ids[i],
+        b=ids[j],
+        relation=relation.name(links.relation[k]),
+        jaccard=float(links.jaccard[k]),
+        containment_a_in_b=float(links.containment_a_in_b[k]),
+        containment_b_in_a=float(links.containment_b_in_a[k]),
+        cosine=float(links.cosine[k]),
+        source=None if source is None else ids[i] if source == 0 else ids[j],
+    )
+
+
+def _stats(
+    articles: Sequence[Article], skipped: Sequence[Skipped], pairs: list[PairResult], clusters: list[ClusterResult]
+) -> dict[str, Any]:
+    return {
+        "articles": len(articles),
+        "dated": sum(a.published is not None for a in articles),
+        "unreadable_dates": sum("date_problem" in a.extra for a in articles),
+        "skipped": len(skipped),
+        "pairs": len(pairs),
+        "pairs_by_relation": dict(Counter(p.relation for p in pairs)),
+        "clusters": len(clusters),
+        "largest_cluster": max((len(c.members) for c in clusters), default=0),
+    }
