@@ -34,7 +34,8 @@ __all__ = ["Alignment", "ClusterPassages", "PassageAligner", "segment"]
 _LINE = re.compile(r"[^\S\n]*(\S(?:[^\n]*\S)?)")
 # Words whose final dot ends no sentence: initials, "U.S.", titles.
 _ABBREVIATION = re.compile(
-    r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,}|\b(?:Dr|Mr|Mrs|Ms|Prof|St|Sen|Rep|Gen|Col|Lt|Sgt|Gov|Jr|Sr|No|vs|etc|Inc|Ltd|Co)\.)"
+    r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,}|\b(?:Dr|Mr|Mrs|Ms|Prof|St|Sen|Rep|Gen|Col|Lt|Sgt|Gov|Jr|Sr|No|vs|etc|Inc|Ltd|Co"
+    r"|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec|Mt|Ft|Ave|Corp|Bros)\.)"
     r"[\"'\u201d\u2019)\]]*$"
 )
 _TERMINAL = frozenset(".!?:;\"'\u201d\u2019)\u2026")
