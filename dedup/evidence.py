@@ -13,6 +13,11 @@ in both articles) tell copied narration from look-alikes:
 * **far apart in time**: two dated articles further apart than the same-story
   window need one run of ``min_run_words`` (a republication keeps the wording;
   a recurring report reuses only its skeleton);
+* **common shingles**: a shingle found in more than ``winnow_max_df`` copy
+  families (counted over families, so a widely carried wire story counts once)
+  is a template's skeleton or a site's furniture; a pair whose overlap, without
+  them, neither reaches the ``derived`` containment nor could hold a run of
+  ``min_run_words`` is no copy (dividend notices, bond issues, filings);
 * **a long run is copying**: a candidate below the overlap thresholds that
   shares one run of ``min_run_words`` is ``derived`` (:func:`long_runs`): two
   wire paragraphs inside a page five times longer hold little of either text;
@@ -36,11 +41,12 @@ from .labels import label_passage
 from .link import Links
 from .params import Params
 from .quotes import quoted_mask, span_kind
+from .ragged import Ragged
 from .shingle import ShingleHasher
 from .spans import Span, TokenOffsets, shared_runs, to_span, token_offsets
 from .verify import Overlaps, figures_agree
 
-__all__ = ["SharedRuns", "credible", "long_runs"]
+__all__ = ["SharedRuns", "common_shingles", "credible", "informative", "long_runs"]
 
 
 class SharedRuns:
@@ -136,15 +142,53 @@ def _furniture(text: str, min_share: float = 0.6) -> bool:
     return words > 0 and clutter >= min_share * words
 
 
+def common_shingles(shingles: Ragged, rows: np.ndarray, families: np.ndarray, max_df: int) -> np.ndarray:
+    """Shingles found in more than ``max_df`` copy families among ``rows`` (sorted): the skeleton
+    of templates and the furniture of sites. Counted over families, so the copies of one wire
+    story count once."""
+    part = shingles.take(rows)
+    family = np.repeat(np.asarray(families, dtype=np.int64), part.sizes())
+    if len(part.values) == 0:
+        return np.empty(0, np.uint64)
+    order = np.lexsort((family, part.values))
+    values, family = part.values[order], family[order]
+    first = np.ones(len(values), dtype=bool)
+    first[1:] = (values[1:] != values[:-1]) | (family[1:] != family[:-1])
+    distinct, counts = np.unique(values[first], return_counts=True)
+    return distinct[counts > max_df]
+
+
+def informative(shingles: Ragged, common: np.ndarray) -> Ragged:
+    """The shingle sets without the common shingles."""
+    if len(common) == 0:
+        return shingles
+    keep = ~np.isin(shingles.values, common, assume_unique=False)
+    sizes = np.bincount(shingles.row_ids()[keep], minlength=len(shingles))
+    return Ragged(shingles.values[keep], np.concatenate(([0], np.cumsum(sizes))).astype(np.int64))
+
+
 def credible(
-    links: Links, prints: Prints, runs: SharedRuns, times: np.ndarray | None, params: Params
+    links: Links,
+    prints: Prints,
+    runs: SharedRuns,
+    times: np.ndarray | None,
+    params: Params,
+    rare: Ragged | None = None,
 ) -> np.ndarray:
-    """Which verbatim links the evidence bears out (exact copies always do; see the module doc)."""
+    """Which verbatim links the evidence bears out (exact copies always do; see the module doc).
+
+    ``rare`` are the shingle sets without the common shingles (:func:`informative`): a pair
+    whose overlap is made of them (a template's skeleton) is no copy."""
     keep = np.ones(len(links), dtype=bool)
     check = np.flatnonzero((links.relation >= relation.DERIVED) & (links.relation != relation.EXACT))
     if len(check) == 0:
         return keep
     pairs = links.pairs[check]
+    if rare is not None:
+        own = Overlaps.compute(rare, rare, pairs)
+        own_containment = np.maximum(own.containment_a_in_b, own.containment_b_in_a)
+        skeleton = (own_containment < params.derived) & ~runs.possible(own.shared)
+        keep[check[skeleton]] = False
     longest = runs.longest(pairs, links.shared[check])
     long_run = longest >= params.min_run_words
     for n, (i, j) in enumerate(pairs):

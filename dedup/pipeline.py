@@ -24,7 +24,7 @@ from .article import Article, Skipped
 from .assemble import assemble
 from .attribution import attribute, provenance
 from .candidates import BandedLSH
-from .evidence import SharedRuns, credible, long_runs
+from .evidence import SharedRuns, common_shingles, credible, informative, long_runs
 from .fingerprint import Prints, fingerprint
 from .link import (
     Copies,
@@ -42,6 +42,7 @@ from .normalize import is_blank
 from .params import Params
 from .postings import Postings
 from .postings import self_join as postings_join
+from .ragged import Ragged
 from .result import ScanResult
 from .stories import family_labels, story_labels
 from .story import Idf
@@ -81,12 +82,13 @@ class Scanner:
             times = _days(articles)
             runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words, params.shingle_size)
 
-            def accept(found: Links) -> np.ndarray:
-                return credible(found, prints, runs, times, params)
-
             copies = Copies.of(prints.exact_keys)
             exact, capped = exact_pairs(copies, params.max_exact_group)
-            found, oversized, n_candidates = self._verbatim(prints, copies, runs)
+            found, oversized, n_candidates, rare = self._verbatim(prints, copies, runs)
+
+            def accept(candidates: Links) -> np.ndarray:
+                return credible(candidates, prints, runs, times, params, rare)
+
             found = found.take(accept(found))
             links = Links.concat([verify(prints, prints, exact, params), expand(found, copies, params.max_exact_group)])
             collapsed = collapsed_groups(len(articles), links, [*capped, *oversized])
@@ -145,7 +147,9 @@ class Scanner:
             report("fingerprint", min(start + size, len(articles)), len(articles))
         return Prints.concat(parts) if parts else fingerprint([], self.params)
 
-    def _verbatim(self, prints: Prints, copies: Copies, runs: SharedRuns) -> tuple[Links, list[np.ndarray], int]:
+    def _verbatim(
+        self, prints: Prints, copies: Copies, runs: SharedRuns
+    ) -> tuple[Links, list[np.ndarray], int, Ragged]:
         """Candidates among distinct texts, verified: LSH on whole-document signatures, and
         shared passage fingerprints (a short wire item inside a long page, whatever the
         length ratio); and the oversized LSH buckets."""
@@ -155,6 +159,7 @@ class Scanner:
         pairs, oversized = lsh.candidates(prints.signatures[distinct])
         by_lsh = verify(prints, prints, distinct[pairs].reshape(-1, 2), params)
         families = families_for_df(len(prints), by_lsh)[distinct]
+        rare = informative(prints.shingles, common_shingles(prints.shingles, distinct, families, params.winnow_max_df))
         postings = Postings.build(prints.passage_prints(distinct, params.winnow_k, params.winnow_window), families)
         passage_pairs = postings_join(postings, params.winnow_min_shared, params.winnow_max_df,
                                       params.winnow_max_bucket).pairs
@@ -169,7 +174,7 @@ class Scanner:
         below = fingerprinted[~np.isin(fingerprinted[:, 0] * len(prints) + fingerprinted[:, 1], linked)]
         by_run = long_runs(prints, below, runs, params)
         n_candidates = len(tried)
-        return Links.concat([by_lsh, by_passage, by_run]), [distinct[g] for g in oversized], n_candidates
+        return Links.concat([by_lsh, by_passage, by_run]), [distinct[g] for g in oversized], n_candidates, rare
 
 
 def _collect(items: Iterable[Article | Skipped]) -> tuple[list[Article], list[Skipped]]:
