@@ -8,7 +8,8 @@ of one article's original text:
   letters and digits lie inside quotation marks. Quoted regions are found per
   paragraph: ``“ ... ”`` (and ``« »``, ``„ “``) pair up; straight ``"`` marks
   toggle; a quote still open at the end of a paragraph closes there (news
-  style opens every paragraph of a long quote and closes only the last).
+  style opens every paragraph of a long quote and closes only the last). An
+  opening mark inside a word (mojibake such as ``â€“``) opens nothing.
 * ``"tweet"`` -- the span, or the rest of its last line (up to 300 characters), carry the marks of
   an embedded tweet: ``pic.twitter.com/``, ``twitter.com/<user>/status``, or
   the embed signature ``— Name (@handle) Month D, YYYY``.
@@ -34,6 +35,9 @@ _TWEET = re.compile(
     re.IGNORECASE,
 )
 _TWEET_LOOKAHEAD = 300
+# An opening mark follows white space, the start, or one of these; one inside a word
+# (mojibake such as "â€“" for a dash, an inch mark) opens nothing.
+_BEFORE_OPENING = "([{\u2014\u2013-:;,/'\u2018"
 
 
 def quoted_mask(text: str) -> np.ndarray:
@@ -48,9 +52,10 @@ def quoted_mask(text: str) -> np.ndarray:
                 closer = None
             continue
         if closer is None:
-            if char in _OPEN:
+            opens = at == 0 or text[at - 1].isspace() or text[at - 1] in _BEFORE_OPENING
+            if char in _OPEN and opens:
                 closer, opened = _OPEN[char], at
-            elif char == '"':
+            elif char == '"' and opens:
                 closer, opened = '"', at
         elif char == closer or (closer == '"' and char == "\u201d"):
             mask[opened : at + 1] = True
