@@ -89,7 +89,10 @@ def _communities(n_nodes: int, u: np.ndarray, v: np.ndarray, weight: np.ndarray,
             next_label += 1
             continue
         chosen = edge_order[edge_bounds[c] : edge_bounds[c + 1]]
-        local = _leiden(members, u[chosen], v[chosen], weight[chosen], resolution)
+        if len(members) == 2:  # CPM joins two linked nodes exactly when their edge outweighs the resolution
+            local = np.array([0, 0 if weight[chosen].max() > resolution else 1])
+        else:
+            local = _leiden(members, u[chosen], v[chosen], weight[chosen], resolution)
         community[members] = next_label + local
         next_label += int(local.max()) + 1
     return community
