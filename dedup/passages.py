@@ -229,10 +229,15 @@ class PassageAligner:
         return np.divide(found, sizes[:, None], out=np.zeros_like(found, dtype=float), where=sizes[:, None] > 0)
 
     def _rewritten(self, cluster: ClusterPassages, references: np.ndarray) -> np.ndarray:
-        """Best cosine of each passage with any passage of each reference member: (passages, references)."""
+        """Best cosine of each passage with any passage of each reference member: (passages, references).
+
+        Passage pairs beyond :data:`MAX_PASSAGE_PAIRS` (two near-identical 10 MB pages hold ~10^9)
+        are not compared: such clusters get verbatim support only, which is linear."""
         vectors = cluster.vectors
         columns = [np.flatnonzero(cluster.member == r) for r in references]
         best = np.zeros((cluster.n_passages, len(references)))
+        if cluster.n_passages * sum(map(len, columns)) > MAX_PASSAGE_PAIRS:
+            return best
         if cluster.n_passages * sum(map(len, columns)) <= _DENSE_LIMIT:  # the usual case: one product
             cosines = (vectors @ vectors[np.concatenate(columns)].T).toarray()
             blocks = np.concatenate(([0], np.cumsum([len(c) for c in columns])[:-1]))
@@ -250,3 +255,4 @@ class PassageAligner:
 
 
 _DENSE_LIMIT = 1 << 22  # cosines computed at once (32 MB of float64)
+MAX_PASSAGE_PAIRS = 1 << 28  # passage cosines per cluster (2.7e8): beyond, verbatim support only

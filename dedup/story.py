@@ -68,19 +68,24 @@ def term_counts(token_texts: Sequence[str], n_features: int = 1 << 20) -> sp.csr
     return _hasher(n_features).transform(token_texts).tocsr()
 
 
+MAX_WINDOWS = 64
+
+
 def windowed(token_texts: Sequence[str], size: int) -> tuple[list[str], np.ndarray]:
-    """Windows of ``size`` tokens, half overlapping, of every text longer than ``2 * size`` tokens.
+    """Windows of ``size`` tokens, half overlapping, of every text longer than ``2 * size`` tokens
+    (at most :data:`MAX_WINDOWS` per text: on a huge page they are spread further apart).
 
     Returns the window texts and offsets: text ``i``'s windows are
     ``windows[offsets[i]:offsets[i + 1]]`` (none for shorter texts).
     """
     pieces: list[str] = []
     counts = np.zeros(len(token_texts), dtype=np.int64)
-    step = max(1, size // 2)
     for i, text in enumerate(token_texts):
         tokens = text.split(" ")
         if len(tokens) <= 2 * size:
             continue
+        # half overlapping, and at most MAX_WINDOWS of them: a huge page is sampled more coarsely
+        step = max(size // 2, -(-(len(tokens) - size) // (MAX_WINDOWS - 1)), 1)
         starts = range(0, len(tokens) - size + step, step)
         pieces.extend(" ".join(tokens[s : s + size]) for s in starts)
         counts[i] = len(starts)
