@@ -25,7 +25,7 @@ import numpy as np
 
 from .link import Links
 
-__all__ = ["GuardedClustering", "cluster_links", "spread"]
+__all__ = ["GuardedClustering", "by_first_member", "cluster_links", "spread"]
 
 
 def cluster_links(
@@ -62,11 +62,11 @@ def cluster_links(
         for group in collapsed:  # a group with no outside link is a cluster of its own
             if labels[group[0]] < 0:
                 labels[group] = labels.max() + 1
-        labels = _by_first_member(labels)
+        labels = by_first_member(labels)
     return labels
 
 
-def _by_first_member(labels: np.ndarray) -> np.ndarray:
+def by_first_member(labels: np.ndarray) -> np.ndarray:
     """The same clusters numbered 0, 1, ... in order of their first member."""
     clustered = labels >= 0
     _, first, inverse = np.unique(labels[clustered], return_index=True, return_inverse=True)

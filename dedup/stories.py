@@ -33,7 +33,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from . import relation
-from .cluster import cluster_links
+from .cluster import by_first_member, cluster_links
 from .link import Links
 
 __all__ = ["family_labels", "story_labels"]
@@ -124,11 +124,4 @@ def _dense(node: np.ndarray, n_items: int, community: np.ndarray) -> np.ndarray:
     labels = community[node] if n_items else np.empty(0, np.int64)
     sizes = np.bincount(labels, minlength=int(labels.max()) + 1 if n_items else 0)
     labels = np.where(sizes[labels] > 1, labels, -1) if n_items else labels
-    clustered = labels >= 0
-    if not clustered.any():
-        return labels
-    _, first, inverse = np.unique(labels[clustered], return_index=True, return_inverse=True)
-    rank = np.argsort(np.argsort(np.flatnonzero(clustered)[first]))
-    out = np.full(n_items, -1, dtype=np.int64)
-    out[clustered] = rank[inverse.ravel()]
-    return out
+    return by_first_member(labels)
