@@ -45,7 +45,9 @@ _BOILERPLATE = re.compile(
     r"click here\b|advertisement$|trending now$|more from\b|most read$|"
     r"comments?$|tags?:|copyright\b|\u00a9|all rights reserved|[^\n]{0,60}all rights reserved\.?$|"
     r"this (?:article|story) (?:was|has been) (?:originally )?published\b|"
-    r"(?:our|the) newsletter\b|we use cookies\b|download (?:our|the) app\b)",
+    r"(?:our|the) newsletter\b|we use cookies\b|download (?:our|the) app\b|"
+    r"a link has been (?:sent|posted)\b|join the conversation\b|to find out more about facebook commenting\b|"
+    r"(?:email|e-mail) this (?:article|story)\b|print this (?:article|story|page)\b)",
     re.IGNORECASE,
 )
 _CREDIT_WORDS = r"sources?|additional reporting|reporting|writing|editing|compiled|contributing|with reporting"
