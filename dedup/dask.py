@@ -51,16 +51,29 @@ from .article import Article, Skipped
 from .assemble import assemble
 from .attribution import _passage_key, attribute, groups, provenance
 from .candidates import BandedLSH, decode_pairs
-from .cluster import cluster_links
+from .evidence import SharedRuns, credible, long_runs
 from .fingerprint import Prints, fingerprint
-from .link import Copies, Links, collapsed_groups, exact_pairs, expand, representatives, verify
+from .link import (
+    Copies,
+    Links,
+    collapsed_groups,
+    exact_pairs,
+    expand,
+    families_for_df,
+    representatives,
+    verify,
+    with_cosines,
+)
 from .load import DEFAULT_MAX_BYTES, LoadError, _jsonl_records, _record_article, iter_articles
 from .params import Params
 from .passages import segment
 from .pipeline import _collect, _days
+from .postings import Postings, _distinct_families, _edges, _join
 from .ragged import Ragged
 from .result import ScanResult
-from .story import Idf, probe_neighbours, row_cosines, shared_terms
+from .stories import family_labels, story_labels
+from .story import Idf, probe_neighbours, shared_terms
+from .verify import Overlaps
 
 __all__ = ["DaskScanner", "local_cluster", "read_partitioned", "write_parquet"]
 
@@ -82,6 +95,8 @@ class DaskScanner:
         Articles per partition (memory per task, not results).
     max_bytes : int
         The loader's limit, for folders and partitioned inputs alike.
+    chunk_rows : int
+        Same-story rows multiplied at once inside a time window (memory, not results).
     """
 
     def __init__(
@@ -91,6 +106,7 @@ class DaskScanner:
         *,
         partition_size: int = 5000,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        chunk_rows: int = 512,
         **overrides: Any,
     ) -> None:
         base = params or Params()
@@ -100,6 +116,7 @@ class DaskScanner:
         self.client = client
         self.partition_size = partition_size
         self.max_bytes = max_bytes
+        self.chunk_rows = chunk_rows
 
     def get_params(self) -> dict[str, Any]:
         return self.params.to_dict()
@@ -110,7 +127,7 @@ class DaskScanner:
         or an iterable of articles. Returns the local engine's :class:`ScanResult`."""
         client, owned = _client(self.client)
         try:
-            return _Run(client, self.params, self.partition_size, progress).scan(
+            return _Run(client, self.params, self.partition_size, self.chunk_rows, progress).scan(
                 _items(client, source, self.max_bytes)
             )
         finally:
@@ -245,10 +262,13 @@ def _one_band(params: Params) -> BandedLSH:
 class _Run:
     """One scan: partitions as futures, small arrays on the driver."""
 
-    def __init__(self, client: Any, params: Params, partition_size: int, progress: Progress | None) -> None:
+    def __init__(
+        self, client: Any, params: Params, partition_size: int, chunk_rows: int, progress: Progress | None
+    ) -> None:
         self.client = client
         self.params = params
         self.partition_size = partition_size
+        self.chunk_rows = chunk_rows
         self.report: Progress = progress or (lambda stage, done, total: None)
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Future:
@@ -274,6 +294,8 @@ class _Run:
         )
         self.report("fingerprint", 0, count)
         self.prints = [self.submit(_fingerprint_part, part, params) for part in self.parts]
+        self.vectors: list[Future | None] = [None] * count
+        self.idf: Future | None = None
         summaries = self.gather([self.submit(_summary, part, prints) for part, prints in
                                  zip(self.parts, self.prints, strict=True)])
         keys = np.concatenate([s[0] for s in summaries])
@@ -286,30 +308,33 @@ class _Run:
         copies = Copies.of(keys)
         exact, capped = exact_pairs(copies, params.max_exact_group)
         found, oversized, n_candidates = self._verbatim(copies)
-        links = Links.concat([self._verify(exact), expand(found, copies, params.max_exact_group)])
+        found = found.take(self._credible(found))
+        links = Links.concat([self._pairs_op("verify", exact), expand(found, copies, params.max_exact_group)])
         collapsed = collapsed_groups(n, links, [*capped, *oversized])
         timings["verbatim"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        idf_future = None
         if params.same_story is not None:
             self.report("same story", 0, None)
-            idf_future = self._idf(representatives(n, links))
-            self.vectors = [self.submit(_transform, idf_future, prints) for prints in self.prints]
+            self.idf = self._idf(representatives(n, links))
+            self.vectors = [self.submit(_transform, self.idf, prints) for prints in self.prints]
             story = self._story_links(copies.distinct, days, found)
             links = Links.concat([links, expand(story, copies, params.max_exact_group)])
-            links = links.with_cosine(self._cosines(links))
+            links = links.with_cosine(self._links_op("cosines", links))
         timings["same_story"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         self.report("cluster", 0, None)
-        labels = cluster_links(n, links, params.min_density, collapsed)
+        families = family_labels(n, links, params.min_density, collapsed)
+        labels = story_labels(n, links, families, params.story_resolution)
         timings["cluster"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        passages = self._attribute(labels, idf_future) if params.passages else [[] for _ in articles]
+        passages = self._attribute(labels, self.idf) if params.passages else [[] for _ in articles]
         timings["passages"] = time.perf_counter() - clock
-        result = assemble(articles, skipped, links, labels, passages, *provenance(articles, passages, labels, links))
+        runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words, params.shingle_size)
+        result = assemble(articles, skipped, links, labels, families, passages,
+                          *provenance(articles, passages, labels, links), runs)
         result.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
         result.stats["lsh_candidates"] = n_candidates
         result.stats["capped_exact_groups"] = [[articles[m].id for m in group] for group in capped]
@@ -336,52 +361,97 @@ class _Run:
     def _buckets(self) -> int:
         return max(1, self.n_parts)
 
-    # ------------------------------------------------------------------------------------------ verbatim
-
-    def _verbatim(self, copies: Copies) -> tuple[Links, list[np.ndarray], int]:
-        """LSH candidates among distinct texts: band keys shuffled on (band, key), the bucket rule
-        in each shuffle partition, each block of pairs verified on its two partitions' prints."""
-        n_buckets = self._buckets()
-        rows = [self.submit(_band_rows, prints, self._local(copies.distinct, p), int(self.offsets[p]),
-                            self.params, n_buckets) for p, prints in enumerate(self.prints)]
-        buckets = [
-            self.submit(_bucket_pairs, [self.submit(_piece, r, s) for r in rows], self.n, self.offsets, self.params)
-            for s in range(n_buckets)
-        ]
-        described = self.gather([self.submit(_describe_buckets, b) for b in buckets])
-        distinct_groups = {g.tobytes(): g for _, big in described for g in big}
-        oversized = [distinct_groups[k] for k in sorted(distinct_groups)]
-        blocks = sorted({block for sizes, _ in described for block in sizes})
-        verified = [
-            self.submit(_verify_block, self.prints[block // self.n_parts], self.prints[block % self.n_parts],
-                        [self.submit(_block_codes, b, block) for b, (sizes, _) in zip(buckets, described, strict=True)
-                         if block in sizes],
-                        self._offset_pair(block), self.n, self.params)
-            for block in blocks
-        ]
-        results = self.gather(verified)
-        found = Links.concat([links for links, _ in results]).canonical()
-        return found, oversized, int(sum(c for _, c in results))
-
-    def _offset_pair(self, block: int) -> tuple[int, int]:
-        return int(self.offsets[block // self.n_parts]), int(self.offsets[block % self.n_parts])
-
-    def _blocks(self, pairs: np.ndarray) -> dict[int, np.ndarray]:
+    def _blocks(self, pairs: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
         """Indices of the pairs in each block (partition of i, partition of j)."""
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         block = self._part_of(pairs[:, 0]) * self.n_parts + self._part_of(pairs[:, 1])
         order = np.argsort(block, kind="stable")
         bounds = np.flatnonzero(np.diff(block[order])) + 1
-        return {int(block[g[0]]): g for g in np.split(order, bounds)} if len(order) else {}
+        out = {}
+        for g in np.split(order, bounds) if len(order) else []:
+            b = int(block[g[0]])
+            out[(b // self.n_parts, b % self.n_parts)] = g
+        return out
 
-    def _verify(self, pairs: np.ndarray) -> Links:
-        """``verify`` of pairs known on the driver, block by block; links in pair order."""
+    def _block_task(self, op: str, block: tuple[int, int], payload: Any) -> Future:
+        """One block of pairs on a worker: the two partitions as one local self-join."""
+        i, j = block
+        needs_text = op in ("credible", "long_runs")
+        needs_vectors = op == "cosines"
+        side = [(self.parts[p] if needs_text else None, self.prints[p], self.vectors[p] if needs_vectors else None)
+                for p in ((i,) if i == j else (i, j))]
+        offsets = (int(self.offsets[i]), int(self.offsets[j]))
+        return self.submit(_block_op, op, side, offsets, payload, self.params, self.idf if needs_vectors else None)
+
+    def _pairs_op(self, op: str, pairs: np.ndarray) -> Links:
+        """A stage that makes links from sorted pairs (``verify``, ``long_runs``, same-story overlaps),
+        block by block; the links in pair order."""
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-        futures = [
-            self.submit(_verify_block, self.prints[block // self.n_parts], self.prints[block % self.n_parts],
-                        [pairs[index, 0] * self.n + pairs[index, 1]], self._offset_pair(block), self.n, self.params)
-            for block, index in self._blocks(pairs).items()
-        ]
-        return Links.concat([links for links, _ in self.gather(futures)]).canonical()
+        futures = [self._block_task(op, block, pairs[index]) for block, index in self._blocks(pairs).items()]
+        return Links.concat(self.gather(futures)).canonical()
+
+    def _links_op(self, op: str, links: Links) -> np.ndarray:
+        """A per-link value (``credible``: kept or not; ``cosines``), block by block, in link order."""
+        blocks = self._blocks(links.pairs)
+        futures = [self._block_task(op, block, links.take(index)) for block, index in blocks.items()]
+        out = np.zeros(len(links), dtype=bool if op == "credible" else float)
+        for index, values in zip(blocks.values(), self.gather(futures), strict=True):
+            out[index] = values
+        return out
+
+    def _credible(self, links: Links) -> np.ndarray:
+        return self._links_op("credible", links) if len(links) else np.ones(0, dtype=bool)
+
+    # ------------------------------------------------------------------------------------------ verbatim
+
+    def _verbatim(self, copies: Copies) -> tuple[Links, list[np.ndarray], int]:
+        """``Scanner._verbatim``: LSH candidates (band keys shuffled on (band, key), the bucket rule
+        in each shuffle partition) and passage-fingerprint candidates (postings shuffled on the
+        fingerprint), verified block by block; pairs below the thresholds sharing a long run."""
+        n_buckets = self._buckets()
+        distinct = copies.distinct
+        rows = [self.submit(_band_rows, prints, self._local(distinct, p), int(self.offsets[p]),
+                            self.params, n_buckets) for p, prints in enumerate(self.prints)]
+        buckets = [self.submit(_bucket_pairs, [self.submit(_piece, r, s) for r in rows], self.n, self.params)
+                   for s in range(n_buckets)]
+        described = self.gather(buckets)
+        distinct_groups = {g.tobytes(): g for _, big in described for g in big}
+        oversized = [distinct_groups[k] for k in sorted(distinct_groups)]
+        codes = np.unique(np.concatenate([c for c, _ in described]))
+        lsh_pairs = decode_pairs(codes, self.n)
+        by_lsh = self._pairs_op("verify", lsh_pairs)
+        families = families_for_df(self.n, by_lsh)
+        passage_pairs = distinct[self._postings_join(distinct, families)].reshape(-1, 2)
+        new = ~np.isin(passage_pairs[:, 0] * self.n + passage_pairs[:, 1], codes)
+        candidates = passage_pairs[new]
+        by_passage = self._pairs_op("verify", candidates)
+        linked = np.concatenate([by_lsh.codes(self.n), by_passage.codes(self.n)])
+        below = passage_pairs[~np.isin(passage_pairs[:, 0] * self.n + passage_pairs[:, 1], linked)]
+        by_run = self._pairs_op("long_runs", below)
+        return Links.concat([by_lsh, by_passage, by_run]), oversized, len(lsh_pairs) + len(candidates)
+
+    def _postings_join(self, distinct: np.ndarray, families: np.ndarray) -> np.ndarray:
+        """``postings.self_join`` over the distinct texts (doc ids: their rank among them), as three
+        shuffles: (key, family) for the document frequencies, rows by key for the bucket rule, pair
+        counts by pair."""
+        params = self.params
+        n_buckets = self._buckets()
+        ranks = [np.searchsorted(distinct, self._local(distinct, p) + self.offsets[p]) for p in range(self.n_parts)]
+        postings = [self.submit(_postings_part, prints, self._local(distinct, p), ranks[p],
+                                families[distinct[ranks[p]]], params)
+                    for p, prints in enumerate(self.prints)]
+        keyed = [self.submit(_family_rows, post, n_buckets) for post in postings]
+        common = np.concatenate(self.gather([
+            self.submit(_common_keys, [self.submit(_piece, k, s) for k in keyed], params.winnow_max_df)
+            for s in range(n_buckets)]))
+        common_future = self.client.scatter([np.sort(common)], broadcast=True)[0]
+        routed = [self.submit(_edge_rows, post, common_future, n_buckets) for post in postings]
+        counted = [self.submit(_bucket_counts, [self.submit(_piece, r, s) for r in routed], common_future,
+                               params, len(distinct), n_buckets) for s in range(n_buckets)]
+        summed = [self.submit(_sum_counts, [self.submit(_piece, c, s) for c in counted], params.winnow_min_shared)
+                  for s in range(n_buckets)]
+        pairs = np.sort(np.concatenate(self.gather(summed)))
+        return decode_pairs(pairs, len(distinct))
 
     # ------------------------------------------------------------------------------------------ same story
 
@@ -398,23 +468,40 @@ class _Run:
 
     def _story_links(self, distinct: np.ndarray, days: np.ndarray | None, known: Links) -> Links:
         """:func:`dedup.link.story_links` with the neighbours found block by block."""
-        params = self.params
-        assert params.same_story is not None
-        found = self._neighbours(distinct, days)
         n = self.n
+        found = self._neighbours(distinct, days)
         found = found[~np.isin(found[:, 0] * n + found[:, 1], known.codes(n))]
-        copies = self._verify(found)
+        copies = self._pairs_op("verify", found)
+        copies = copies.take(self._credible(copies))
         story = found[~np.isin(found[:, 0] * n + found[:, 1], copies.codes(n))]
-        zeros = np.zeros(len(story))
-        same_story = Links(story, relation.codes(len(story), relation.SAME_STORY), zeros, zeros, zeros, zeros, zeros)
-        return Links.concat([copies, same_story])
+        return Links.concat([copies, self._pairs_op("story_overlaps", story)])
 
     def _neighbours(self, distinct: np.ndarray, days: np.ndarray | None) -> np.ndarray:
-        """Pairs ``(i, j)``, ``i < j``, sorted: what :func:`dedup.story.neighbours` gives on the distinct
-        texts. Blocks of rows are time-sorted when dated; each is probed against the blocks inside
-        its window for its ``k + 1`` best (itself among them), merged per row by (-cosine, id)."""
+        """Owner pairs ``(i, j)``, ``i < j``, sorted: what :func:`dedup.story.neighbours` gives on the
+        distinct texts stacked with their windows. Rows are cut into blocks (time-sorted when dated);
+        each block is probed against the blocks inside its window for its ``k + m`` best (``m``: the
+        most rows one article has), and merged per row by (-cosine, stacked row) without its own rows."""
         params = self.params
-        times = days[distinct] if days is not None else None
+        stacked = [self.submit(_stacked_part, prints, vectors, self.idf, self._local(distinct, p),
+                               int(self.offsets[p]))
+                   for p, (prints, vectors) in enumerate(zip(self.prints, self.vectors, strict=True))]
+        windows = self.gather([self.submit(_window_counts, s) for s in stacked])
+        n_distinct = len(distinct)
+        owners = np.concatenate([distinct] + [w for w in windows])
+        # each partition's stacked rows: its distinct articles, then its windows
+        part_rows = []
+        first_window = n_distinct
+        for p in range(self.n_parts):
+            lo, hi = np.searchsorted(distinct, self.offsets[p : p + 2])
+            part_rows.append(np.concatenate([np.arange(lo, hi), first_window + np.arange(len(windows[p]))]))
+            first_window += len(windows[p])
+        part_of_row = np.empty(len(owners), dtype=np.int64)
+        local_of_row = np.empty(len(owners), dtype=np.int64)
+        for p, rows_ in enumerate(part_rows):
+            part_of_row[rows_] = p
+            local_of_row[rows_] = np.arange(len(rows_))
+        extra = int(np.max(np.bincount(owners))) if len(owners) else 1
+        times = days[owners] if days is not None else None
         windowed = times is not None and params.window_days is not None and bool(np.isfinite(times).any())
         size = self.partition_size
         if windowed and times is not None:
@@ -423,14 +510,16 @@ class _Run:
             cuts = [order[s : min(s + size, dated)] for s in range(0, dated, size)]
             cuts += [order[s : s + size] for s in range(dated, len(order), size)]
         else:
-            cuts = [np.arange(s, min(s + size, len(distinct))) for s in range(0, len(distinct), size)]
+            cuts = [np.arange(s, min(s + size, len(owners))) for s in range(0, len(owners), size)]
         blocks, spans = [], []
         for cut in cuts:
-            positions = np.sort(distinct[cut])
-            pieces = [self.submit(_take_vectors, self.vectors[p], self._local(positions, p))
-                      for p in np.unique(self._part_of(positions))]
-            when = days[positions] if windowed and days is not None else None
-            blocks.append(self.submit(_stack_block, pieces, positions, when))
+            rows_ = np.sort(cut)
+            pieces = [self.submit(_take_rows, stacked[p], local_of_row[rows_[part_of_row[rows_] == p]])
+                      for p in np.unique(part_of_row[rows_])]
+            order_in = np.argsort(part_of_row[rows_], kind="stable")
+            rows_ = rows_[order_in]  # pieces come partition by partition
+            when = times[rows_] if windowed and times is not None else None
+            blocks.append(self.submit(_stack_block, pieces, rows_, owners[rows_], when))
             finite = when[np.isfinite(when)] if when is not None else np.empty(0)
             undated = when is None or len(finite) < len(when)
             spans.append((finite.min() if len(finite) else np.inf, finite.max() if len(finite) else -np.inf,
@@ -440,24 +529,12 @@ class _Run:
         for r, (lo, hi, undated) in enumerate(spans):
             columns = [c for c, (clo, chi, cundated) in enumerate(spans)
                        if window is None or undated or cundated or (clo <= hi + window and chi >= lo - window)]
-            probes = [self.submit(_probe_block, blocks[r], blocks[c], params, window) for c in columns]
+            probes = [self.submit(_probe_block, blocks[r], blocks[c], params, window, self.chunk_rows,
+                                  params.story_neighbours + extra) for c in columns]
             merged.append(self.submit(_merge_rows, probes, params.story_neighbours, params.story_min_terms))
             self.report("same story", r + 1, len(spans))
         found = [p for p in self.gather(merged) if len(p)]
         return np.unique(np.concatenate(found), axis=0) if found else np.empty((0, 2), dtype=np.int64)
-
-    def _cosines(self, links: Links) -> np.ndarray:
-        """:func:`dedup.link.with_cosines`: each pair's cosine, block by block."""
-        cosine = np.zeros(len(links))
-        blocks = self._blocks(links.pairs)
-        futures = [
-            self.submit(_cosine_block, self.vectors[block // self.n_parts], self.vectors[block % self.n_parts],
-                        links.pairs[index] - np.array(self._offset_pair(block)))
-            for block, index in blocks.items()
-        ]
-        for index, values in zip(blocks.values(), self.gather(futures), strict=True):
-            cosine[index] = values
-        return cosine
 
     # ------------------------------------------------------------------------------------------ attribution
 
@@ -547,11 +624,9 @@ def _band_rows(prints: Prints, rows: np.ndarray, offset: int, params: Params, n_
     return _split(_route_by(routing, n_buckets), n_buckets, bands, flat, positions)
 
 
-def _bucket_pairs(
-    pieces: list[tuple[np.ndarray, ...]], n_docs: int, offsets: np.ndarray, params: Params
-) -> tuple[dict[int, np.ndarray], list[np.ndarray]]:
+def _bucket_pairs(pieces: list[tuple[np.ndarray, ...]], n_docs: int, params: Params) -> tuple[np.ndarray, list]:
     """The bucket rule of ``BandedLSH.self_join`` on one shuffle partition (whole buckets):
-    candidate pair codes by block, and the oversized buckets."""
+    candidate pair codes ``i * n + j``, sorted, and the oversized buckets."""
     bands = np.concatenate([p[0] for p in pieces])
     keys = np.concatenate([p[1] for p in pieces])
     positions = np.concatenate([p[2] for p in pieces])
@@ -562,33 +637,98 @@ def _bucket_pairs(
         pairs, big = one.self_join(keys[chosen][:, None], positions[chosen], n_docs)
         codes.append(pairs[:, 0] * n_docs + pairs[:, 1])
         oversized.extend(big)
-    merged = np.unique(np.concatenate(codes))
-    n_parts = len(offsets) - 1
-    pairs = decode_pairs(merged, n_docs)
-    block = (np.searchsorted(offsets, pairs[:, 0], side="right") - 1) * n_parts + (
-        np.searchsorted(offsets, pairs[:, 1], side="right") - 1)
-    order = np.argsort(block, kind="stable")
-    bounds = np.flatnonzero(np.diff(block[order])) + 1
-    by_block = {int(block[g[0]]): merged[g] for g in np.split(order, bounds)} if len(order) else {}
-    return by_block, oversized
+    return np.unique(np.concatenate(codes)), oversized
 
 
-def _describe_buckets(result: tuple[dict[int, np.ndarray], list[np.ndarray]]) -> tuple[set[int], list[np.ndarray]]:
-    return set(result[0]), result[1]
+def _block_op(op: str, side: list[tuple], offsets: tuple[int, int], payload: Any, params: Params,
+              idf: Idf | None) -> Any:
+    """One stage on one block of pairs: the block's one or two partitions taken as one local
+    scan (positions shifted), so the stage function sees both articles of every pair."""
+    import scipy.sparse as sp
+
+    sizes = [len(s[1]) for s in side]
+    prints = side[0][1] if len(side) == 1 else Prints.concat([s[1] for s in side])
+    shift = np.array([offsets[0], offsets[1] - (sizes[0] if len(side) == 2 else 0)], dtype=np.int64)
+    if isinstance(payload, Links):
+        links = dataclasses.replace(payload, pairs=payload.pairs - shift)
+        pairs = links.pairs
+    else:
+        pairs = np.asarray(payload, dtype=np.int64).reshape(-1, 2) - shift
+    runs, times = None, None
+    if side[0][0] is not None:
+        articles = [a for s in side for a in s[0]]
+        runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words, params.shingle_size)
+        times = _days(articles)
+    if op == "verify":
+        out = verify(prints, prints, pairs, params)
+    elif op == "long_runs":
+        assert runs is not None
+        out = long_runs(prints, pairs, runs, params)
+    elif op == "story_overlaps":
+        overlaps = Overlaps.compute(prints.shingles, prints.shingles, pairs)
+        out = Links.from_overlaps(pairs, relation.codes(len(pairs), relation.SAME_STORY), overlaps)
+    elif op == "credible":
+        assert runs is not None
+        return credible(links, prints, runs, times, params)
+    elif op == "cosines":
+        vectors = side[0][2] if len(side) == 1 else sp.vstack([s[2] for s in side]).tocsr()
+        return with_cosines(links, prints, idf, vectors).cosine
+    else:
+        raise ValueError(op)
+    return dataclasses.replace(out, pairs=out.pairs + shift)
 
 
-def _block_codes(result: tuple[dict[int, np.ndarray], list[np.ndarray]], block: int) -> np.ndarray:
-    return result[0][block]
+def _postings_part(prints: Prints, rows: np.ndarray, ranks: np.ndarray, families: np.ndarray,
+                   params: Params) -> Postings:
+    """The postings rows of a partition's distinct texts (doc id: rank among all distinct texts)."""
+    return Postings.build(prints.passage_prints(rows, params.winnow_k, params.winnow_window), families, ranks)
 
 
-def _verify_block(
-    left: Prints, right: Prints, pieces: list[np.ndarray], offsets: tuple[int, int], n_docs: int, params: Params
-) -> tuple[Links, int]:
-    """``verify`` of one block of pairs (global codes ``i * n + j``) on its two partitions' prints."""
-    codes = np.unique(np.concatenate(pieces)) if pieces else np.empty(0, np.int64)
-    shift = np.array(offsets, dtype=np.int64)
-    links = verify(left, right, decode_pairs(codes, n_docs) - shift, params)
-    return dataclasses.replace(links, pairs=links.pairs + shift), len(codes)
+def _family_rows(postings: Postings, n_buckets: int) -> list[Any]:
+    return _split(_route_by(postings.keys, n_buckets), n_buckets, postings.keys, postings.families)
+
+
+def _common_keys(pieces: list[tuple[np.ndarray, ...]], max_df: int) -> np.ndarray:
+    """Fingerprints held by more than ``max_df`` distinct families (whole keys: one shuffle partition)."""
+    keys = np.concatenate([p[0] for p in pieces])
+    families = np.concatenate([p[1] for p in pieces])
+    unique, counts = _distinct_families(keys, families)
+    return unique[counts > max_df]
+
+
+def _edge_rows(postings: Postings, common: np.ndarray, n_buckets: int) -> list[Any]:
+    """Rows that are not common, each with the edge rule's flag (computed here: the partition holds
+    every row of its documents), split by fingerprint."""
+    is_common = np.isin(postings.keys, common)
+    edge = _edges(postings, is_common)
+    keep = ~is_common
+    columns = (postings.keys[keep], postings.docs[keep], postings.families[keep], postings.positions[keep],
+               edge[keep])
+    return _split(_route_by(columns[0], n_buckets), n_buckets, *columns)
+
+
+def _bucket_counts(pieces: list[tuple[np.ndarray, ...]], common: np.ndarray, params: Params, n_docs: int,
+                   n_buckets: int) -> list[Any]:
+    """The bucket rule of ``postings.self_join`` (``_join``) on whole fingerprints: pairs and how many
+    fingerprints of this partition they share, split by pair for the sum."""
+    keys, docs, families, positions, edge = (np.concatenate([p[f] for p in pieces]) for f in range(5))
+    order = np.lexsort((positions, docs, keys))
+    rows = Postings(keys[order], docs[order], families[order], positions[order], params.winnow_window)
+
+    def too_common(k: np.ndarray) -> np.ndarray:
+        return np.isin(k, common)
+
+    found = _join(rows, None, edge[order], too_common, 1, params.winnow_max_df, params.winnow_max_bucket)
+    codes = found.pairs[:, 0] * n_docs + found.pairs[:, 1]
+    return _split(_route_by(codes, n_buckets), n_buckets, codes, found.shared)
+
+
+def _sum_counts(pieces: list[tuple[np.ndarray, ...]], min_shared: int) -> np.ndarray:
+    codes = np.concatenate([p[0] for p in pieces])
+    counts = np.concatenate([p[1] for p in pieces])
+    unique, where = np.unique(codes, return_inverse=True)
+    total = np.bincount(where.ravel(), weights=counts, minlength=len(unique))
+    return unique[total >= min_shared]
 
 
 def _document_frequency(prints: Prints, rows: np.ndarray, n_features: int) -> np.ndarray:
@@ -601,46 +741,84 @@ def _transform(idf: Idf, prints: Prints) -> Any:
     return idf.transform(prints.terms)
 
 
-def _take_vectors(vectors: Any, rows: np.ndarray) -> Any:
-    return vectors[rows]
-
-
-def _stack_block(pieces: list[Any], positions: np.ndarray, when: np.ndarray | None) -> tuple[Any, ...]:
+def _stacked_part(prints: Prints, vectors: Any, idf: Idf, rows: np.ndarray, offset: int) -> tuple[Any, np.ndarray]:
+    """As ``story_links`` stacks them: the vectors of the partition's distinct articles, then those
+    of their windows; and the owner (global position) of each window."""
     import scipy.sparse as sp
 
-    return sp.vstack(pieces).tocsr(), positions, when
+    window_rows = prints.window_rows().take(rows)
+    stacked = vectors[rows]
+    if prints.windows is not None and len(window_rows.values):
+        stacked = sp.vstack([stacked, idf.transform(prints.windows[window_rows.values])]).tocsr()
+    return stacked, rows[window_rows.row_ids()] + offset
 
 
-def _probe_block(rows: tuple[Any, ...], columns: tuple[Any, ...], params: Params, window: float | None) -> tuple:
-    """Each row's ``k + 1`` best columns of one block (the row itself may be one of them),
-    ties to the lowest position (columns are in position order), with shared-term counts."""
+def _window_counts(stacked: tuple[Any, np.ndarray]) -> np.ndarray:
+    return stacked[1]
+
+
+def _take_rows(stacked: tuple[Any, np.ndarray], rows: np.ndarray) -> Any:
+    return stacked[0][rows]
+
+
+def _stack_block(pieces: list[Any], rows: np.ndarray, owners: np.ndarray, when: np.ndarray | None) -> tuple:
+    """A block of stacked rows, re-ordered by stacked row number (ties go to the lowest)."""
+    import scipy.sparse as sp
+
+    order = np.argsort(rows, kind="stable")
+    return sp.vstack(pieces).tocsr()[order], rows[order], owners[order], when[order] if when is not None else None
+
+
+def _probe_block(
+    rows: tuple[Any, ...], columns: tuple[Any, ...], params: Params, window: float | None, chunk_rows: int, k: int
+) -> tuple:
+    """Each row's ``k`` best columns of one block (its own article's rows among them), ties to the
+    lowest stacked row (columns are in that order), with shared-term counts.
+
+    With a window, rows go in time order, ``chunk_rows`` at a time, each chunk against
+    only the columns inside its window (and the undated ones), as the local kernel does."""
     assert params.same_story is not None
-    vectors, positions, when = rows
-    column_vectors, column_positions, column_when = columns
-    pairs, scores = probe_neighbours(
-        vectors, when, column_vectors, column_when, k=params.story_neighbours + 1, min_cosine=params.same_story,
-        window_days=window, min_shared_terms=0,
-    )
-    shared = shared_terms(vectors, column_vectors, pairs)
-    return positions[pairs[:, 0]], column_positions[pairs[:, 1]], scores, shared
+    vectors, stacked, owners, when = rows
+    column_vectors, column_stacked, column_owners, column_when = columns
+    if window is None or when is None or column_when is None:
+        chunks = [np.arange(len(stacked))]
+    else:
+        order = np.argsort(when, kind="stable")
+        chunks = [order[s : s + chunk_rows] for s in range(0, len(order), chunk_rows)]
+    found = []
+    for chunk in chunks:
+        if len(chunks) > 1 and np.isfinite(when[chunk]).all():
+            inside = np.isnan(column_when) | ((column_when >= when[chunk].min() - window)
+                                              & (column_when <= when[chunk].max() + window))
+            chosen = np.flatnonzero(inside)
+        else:
+            chosen = np.arange(len(column_stacked))
+        left, right = vectors[chunk], column_vectors[chosen]
+        pairs, scores = probe_neighbours(
+            left, when[chunk] if when is not None else None, right,
+            column_when[chosen] if column_when is not None else None, k=k,
+            min_cosine=params.same_story, window_days=window, min_shared_terms=0,
+        )
+        shared = shared_terms(left, right, pairs)
+        r, c = chunk[pairs[:, 0]], chosen[pairs[:, 1]]
+        found.append((stacked[r], column_stacked[c], owners[r], column_owners[c], scores, shared))
+    return tuple(np.concatenate([f[i] for f in found]) for i in range(6))
 
 
 def _merge_rows(probes: list[tuple], k: int, min_shared: int) -> np.ndarray:
-    """Per row, the ``k`` best other columns over all blocks by (-cosine, position), those sharing
-    enough terms, as sorted unique pairs ``(i, j)``, ``i < j``."""
-    rows, columns, scores, shared = (np.concatenate([p[f] for p in probes]) for f in range(4))
-    other = rows != columns
-    rows, columns, scores, shared = rows[other], columns[other], scores[other], shared[other]
+    """Per row, the ``k`` best columns of other articles over all blocks by (-cosine, stacked row),
+    those sharing enough terms, as sorted unique owner pairs ``(i, j)``, ``i < j``."""
+    rows, columns, owners, column_owners, scores, shared = (np.concatenate([p[f] for p in probes])
+                                                            for f in range(6))
+    other = owners != column_owners
+    rows, columns, owners, column_owners, scores, shared = (
+        x[other] for x in (rows, columns, owners, column_owners, scores, shared))
     order = np.lexsort((columns, -scores, rows))
-    rows, columns, shared = rows[order], columns[order], shared[order]
+    rows, owners, column_owners, shared = rows[order], owners[order], column_owners[order], shared[order]
     start = np.searchsorted(rows, rows, side="left")
     keep = (np.arange(len(rows)) - start < k) & (shared >= min_shared)
-    pairs = np.sort(np.stack([rows[keep], columns[keep]], axis=1), axis=1).astype(np.int64).reshape(-1, 2)
+    pairs = np.sort(np.stack([owners[keep], column_owners[keep]], axis=1), axis=1).astype(np.int64).reshape(-1, 2)
     return np.unique(pairs, axis=0)
-
-
-def _cosine_block(left: Any, right: Any, pairs: np.ndarray) -> np.ndarray:
-    return row_cosines(left, right, pairs)
 
 
 def _passage_texts(article: Article, params: Params) -> list[str]:

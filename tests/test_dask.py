@@ -22,7 +22,7 @@ import pytest
 from dedup import Article, Params, Scanner, iter_articles
 
 from .helpers import SAMPLES, WIRE, edit_words, filler
-from .test_golden import constructed
+from .test_golden import PARAGRAPHS, constructed
 
 pytest.importorskip("distributed", reason="dask is not installed: pip install 'dedup[dask]' to run the Dask tests")
 pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install 'dedup[dask]' to run the Dask tests")
@@ -89,12 +89,23 @@ def tricky() -> list[Article]:
         random.Random(i).shuffle(shuffled)
         out.append(Article(f"shuffle/{i:02d}", " ".join(shuffled), published=DAY if i % 2 else None))
     out.append(Article("extended-wire", WIRE + "\n\nReporter: Is it over?\n\nMinister: " + filler(60, seed=8)))
+    # long pages (windows): a wire paragraph inside each (passage fingerprints, long runs), and the
+    # story of one part of a page told again in a short article (same story through a window)
+    for i in range(6):
+        paragraph = PARAGRAPHS[i % len(PARAGRAPHS)]
+        page = filler(900, seed=300 + i) + "\n\n" + paragraph + "\n\n" + filler(300, seed=400 + i)
+        out.append(Article(f"page/{i}", page, outlet=f"site{i % 2}", published=DAY + dt.timedelta(days=i % 2)))
+        part = stories(1, 1, seed=500 + i)[0].text.replace("entity0x", f"long{i}x")
+        shuffled = part.split()
+        random.Random(i).shuffle(shuffled)
+        out.append(Article(f"longstory/{i}", filler(1000, seed=600 + i) + "\n\n" + part, published=DAY))
+        out.append(Article(f"longstory/{i}-retold", " ".join(shuffled), published=DAY + dt.timedelta(hours=5)))
     return out
 
 
 def test_samples_identical(client: Any) -> None:
     local = Scanner().scan(iter_articles(SAMPLES))
-    dask = DaskScanner(client=client, partition_size=3).scan(SAMPLES)
+    dask = DaskScanner(client=client, partition_size=5).scan(SAMPLES)
     assert report(dask) == report(local)
     assert local.pairs and local.clusters and any(a.added_sections for a in local.articles)
 
@@ -105,7 +116,7 @@ def test_constructed_identical(client: Any, changes: dict[str, Any]) -> None:
     articles = tricky()
     random.Random(5).shuffle(articles)  # input order must not matter
     local = Scanner(params).scan(articles)
-    dask = DaskScanner(params, client=client, partition_size=23).scan(articles)
+    dask = DaskScanner(params, client=client, partition_size=30, chunk_rows=8).scan(articles)
     assert report(dask) == report(local)
     stats = local.stats
     assert stats["capped_exact_groups"] and stats["oversized_buckets"] and len(stats["collapsed_groups"]) >= 2
