@@ -192,6 +192,7 @@ def run_one(mode: str, workers: int, corpus: Path, partition_size: int) -> dict[
     record["pairs"] = result.stats["pairs"]
     record["pairs_by_relation"] = result.stats["pairs_by_relation"]
     record["clusters"] = result.stats["clusters"]
+    record["lsh_candidates"] = result.stats["lsh_candidates"]
     record["digest"] = _digest(result)
     return record
 

@@ -198,7 +198,10 @@ def scan(
         if parquet is not None:
             from .dask import write_parquet
 
-            write_parquet(result, parquet)
+            try:
+                write_parquet(result, parquet)
+            except ImportError as exc:
+                raise _fail(f"--parquet needs pyarrow: pip install 'dedup[dask]' ({exc})") from None
         if output is not None:
             try:
                 if format is Format.json:

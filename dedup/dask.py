@@ -642,40 +642,47 @@ def _bucket_pairs(pieces: list[tuple[np.ndarray, ...]], n_docs: int, params: Par
 
 def _block_op(op: str, side: list[tuple], offsets: tuple[int, int], payload: Any, params: Params,
               idf: Idf | None) -> Any:
-    """One stage on one block of pairs: the block's one or two partitions taken as one local
-    scan (positions shifted), so the stage function sees both articles of every pair."""
+    """One stage on one block of pairs. ``verify`` takes the two partitions' prints as its two
+    sides; the other stages take one local scan made of the rows the pairs touch (the stage
+    functions are per pair, so the values are those of the whole scan)."""
     import scipy.sparse as sp
 
-    sizes = [len(s[1]) for s in side]
-    prints = side[0][1] if len(side) == 1 else Prints.concat([s[1] for s in side])
-    shift = np.array([offsets[0], offsets[1] - (sizes[0] if len(side) == 2 else 0)], dtype=np.int64)
-    if isinstance(payload, Links):
-        links = dataclasses.replace(payload, pairs=payload.pairs - shift)
-        pairs = links.pairs
+    links = payload if isinstance(payload, Links) else None
+    pairs = links.pairs if links is not None else np.asarray(payload, dtype=np.int64).reshape(-1, 2)
+    if op == "verify":
+        shift = np.array(offsets, dtype=np.int64)
+        out = verify(side[0][1], side[-1][1], pairs - shift, params)
+        return dataclasses.replace(out, pairs=out.pairs + shift)
+    if len(side) == 1:
+        rows = [np.unique(pairs - offsets[0])]
     else:
-        pairs = np.asarray(payload, dtype=np.int64).reshape(-1, 2) - shift
+        rows = [np.unique(pairs[:, 0] - offsets[0]), np.unique(pairs[:, 1] - offsets[1])]
+    prints = Prints.concat([s[1].take(r) for s, r in zip(side, rows, strict=True)])
+    position = np.concatenate([r + o for r, o in zip(rows, offsets, strict=False)])  # local row -> global
+    local = np.searchsorted(position, pairs)
+    if links is not None:
+        links = dataclasses.replace(links, pairs=local)
     runs, times = None, None
     if side[0][0] is not None:
-        articles = [a for s in side for a in s[0]]
+        articles = [s[0][int(i)] for s, r in zip(side, rows, strict=True) for i in r]
         runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words, params.shingle_size)
         times = _days(articles)
-    if op == "verify":
-        out = verify(prints, prints, pairs, params)
-    elif op == "long_runs":
+    if op == "long_runs":
         assert runs is not None
-        out = long_runs(prints, pairs, runs, params)
+        out = long_runs(prints, local, runs, params)
     elif op == "story_overlaps":
-        overlaps = Overlaps.compute(prints.shingles, prints.shingles, pairs)
-        out = Links.from_overlaps(pairs, relation.codes(len(pairs), relation.SAME_STORY), overlaps)
+        overlaps = Overlaps.compute(prints.shingles, prints.shingles, local)
+        out = Links.from_overlaps(local, relation.codes(len(local), relation.SAME_STORY), overlaps)
     elif op == "credible":
-        assert runs is not None
+        assert runs is not None and links is not None
         return credible(links, prints, runs, times, params)
     elif op == "cosines":
-        vectors = side[0][2] if len(side) == 1 else sp.vstack([s[2] for s in side]).tocsr()
+        assert links is not None
+        vectors = sp.vstack([s[2][r] for s, r in zip(side, rows, strict=True)]).tocsr()
         return with_cosines(links, prints, idf, vectors).cosine
     else:
         raise ValueError(op)
-    return dataclasses.replace(out, pairs=out.pairs + shift)
+    return dataclasses.replace(out, pairs=position[out.pairs])
 
 
 def _postings_part(prints: Prints, rows: np.ndarray, ranks: np.ndarray, families: np.ndarray,
