@@ -2,13 +2,12 @@
 
 ``pip install 'dedup[dask]'``. :class:`DaskScanner` is a second driver beside
 :class:`~dedup.pipeline.Scanner`: it holds no maths of its own, it calls the
-stage functions (:func:`~dedup.fingerprint.fingerprint`,
-:meth:`~dedup.candidates.BandedLSH.self_join`, :func:`~dedup.link.verify`,
-:func:`~dedup.link.representatives`, :class:`~dedup.story.Idf`,
-:func:`~dedup.story.probe_neighbours`, :func:`~dedup.cluster.cluster_links`,
-:func:`~dedup.attribution.attribute`, :func:`~dedup.assemble.assemble`) on
-partitions of articles held by the workers, and its result is the local
-engine's, to the byte (``to_dict()`` equal except ``stats.seconds``).
+stage functions the local scan calls (``fingerprint``, ``BandedLSH.self_join``,
+``Postings`` and the postings bucket rule, ``verify``, ``credible``,
+``long_runs``, ``representatives``, ``Idf``, ``probe_neighbours``,
+``with_cosines``, ``family_labels``, ``story_labels``, ``attribute``,
+``provenance``, ``assemble``) on partitions of articles held by the workers, and
+its result is the local engine's (``to_dict()`` equal except ``stats.seconds``).
 
 Articles are put in id order first and cut into contiguous partitions, so a
 global position is the partition's offset plus the row: every tie the stages
@@ -18,17 +17,22 @@ break by position is broken as in the local scan. Stages:
 2. exact copies from the exact keys (driver: 16 bytes an article);
 3. band keys of distinct texts shuffled on ``(band, key)``; in each shuffle
    partition the bucket rule of ``BandedLSH.self_join`` (oversized buckets give
-   star pairs) -> candidate pairs, split by the pair of article partitions;
-4. verification of each block of pairs on the two partitions' prints;
-5. representatives on the driver from the verbatim links, document frequencies
+   star pairs) -> candidate pairs;
+4. passage fingerprints (postings) shuffled on the fingerprint: document
+   frequencies over families, the edge rule per partition, the bucket rule per
+   fingerprint, shared counts summed per pair;
+5. verification, the evidence rules and long runs on blocks of pairs (partition
+   of i, partition of j), each block a local scan of the rows its pairs touch;
+6. representatives on the driver from the verbatim links, document frequencies
    as a sum of per-partition bincounts, the IDF broadcast;
-6. same-story neighbours: distinct texts in blocks (time-sorted when dated),
-   each block of rows against the blocks of columns inside its window (all of
-   them when undated), top-``k`` with the id tie-break, merged per row;
-7. clustering on the driver (``cluster_links``, the same guarded clustering);
-8. passage recurrence (boilerplate) counted over all articles by a shuffle on
+7. same-story neighbours: distinct texts and their windows in blocks
+   (time-sorted when dated), each block of rows against the blocks inside its
+   window (all of them when undated), top-``k`` with the tie-break of
+   ``neighbours``, merged per row;
+8. families and stories on the driver (the same functions, all links);
+9. passage recurrence (boilerplate) counted over all articles by a shuffle on
    the passage key, then attribution per batch of whole clusters;
-9. ``assemble`` on the driver.
+10. ``assemble`` on the driver.
 """
 
 from __future__ import annotations
