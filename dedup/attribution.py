@@ -71,12 +71,16 @@ def attribute(
     idf: Idf | None,
     params: Params,
     progress: Progress | None = None,
+    recurring: Sequence[np.ndarray] | None = None,
 ) -> list[list[Passage]]:
     """The passages of every article, with what each cluster member added.
 
     ``labels`` gives each article's cluster (-1 for none) and ``shingles`` its
     shingle set; ``idf`` weights passage vectors (None: verbatim support only).
     Positions are ids in order, so ties (the matched member) go to the lowest id.
+    ``recurring`` (one boolean per passage of each article) replaces the recurrence
+    found among ``articles`` themselves, for a driver that counts it over more
+    articles than it passes (the Dask engine, one batch of clusters at a time).
     """
     if not params.passages:
         return [[] for _ in articles]
@@ -85,7 +89,8 @@ def attribute(
         label_passages([a.text[s:e] for s, e in spans_]) if labels[i] >= 0 else [None] * len(spans_)
         for i, (a, spans_) in enumerate(zip(articles, spans, strict=True))
     ])
-    recurring = _recurring(articles, segments, labels)
+    if recurring is None:
+        recurring = _recurring(articles, segments, labels)
     members_of = groups(labels)
     aligner = PassageAligner(params.passage_containment, params.passage_cosine, params.passage_min_terms,
                              params.passage_members)

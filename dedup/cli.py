@@ -58,6 +58,11 @@ class CompareFormat(str, Enum):
     html = "html"
 
 
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
 class Interrupted(BaseException):
     """Raised from SIGTERM so that the scan unwinds like Ctrl-C.
 
@@ -135,9 +140,25 @@ def scan(
     max_bytes: Annotated[int, typer.Option(min=1, help="Skip files larger than this many bytes.")] = DEFAULT_MAX_BYTES,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input was skipped.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or skip messages on stderr.")] = False,
+    engine: Annotated[
+        Engine, typer.Option(help="local: this process; dask: a Dask cluster (pip install 'dedup[dask]').")
+    ] = Engine.local,
+    scheduler: Annotated[
+        str | None, typer.Option(help="--engine dask: address of a running scheduler (default: a LocalCluster).")
+    ] = None,
+    parquet: Annotated[
+        Path | None, typer.Option(help="Also write pairs, clusters and added sections as Parquet files here.")
+    ] = None,
 ) -> None:
-    """Scan PATH for articles carrying the same wire copy or the same story."""
-    if not path.exists():
+    """Scan PATH for articles carrying the same wire copy or the same story.
+
+    With --engine dask, PATH may also be partitioned JSONL/Parquet that the workers read
+    themselves: a glob, a folder of .parquet files, or an fsspec URL (s3://bucket/news/*.jsonl).
+    """
+    if scheduler is not None and engine is not Engine.dask:
+        raise _fail("--scheduler needs --engine dask")
+    source = _dask_source(path) if engine is Engine.dask else path
+    if isinstance(source, Path) and not path.exists():
         raise _fail(f"path not found: {path} -- give a folder or a file of articles")
     problem = None if output is None else output_problem(output)
     if problem is not None:
@@ -172,7 +193,15 @@ def scan(
 
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        result = _run(scanner, path, max_bytes, quiet)
+        result = _run(scanner, path, max_bytes, quiet) if engine is Engine.local else _run_dask(
+            scanner.params, source, scheduler, max_bytes, quiet)
+        if parquet is not None:
+            from .dask import write_parquet
+
+            try:
+                write_parquet(result, parquet)
+            except ImportError as exc:
+                raise _fail(f"--parquet needs pyarrow: pip install 'dedup[dask]' ({exc})") from None
         if output is not None:
             try:
                 if format is Format.json:
@@ -222,6 +251,48 @@ def _run(scanner: Scanner, path: Path, max_bytes: int, quiet: bool) -> ScanResul
         _note_caps(result, scanner.params)
     if not quiet and result.stats.get("unreadable_dates"):
         err.print(f"[yellow]{result.stats['unreadable_dates']} article(s) kept undated (date unreadable)[/]")
+    return result
+
+
+def _dask_source(path: Path) -> str | Path:
+    """PATH for the Dask engine: a URL or glob as given (``Path`` folds ``s3://`` to ``s3:/``), else the path."""
+    import re
+
+    text = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*):/(?!/)", r"\1://", str(path))
+    return text if "://" in text or any(c in text for c in "*?[") else path
+
+
+def _run_dask(params: Params, source: str | Path, scheduler: str | None, max_bytes: int, quiet: bool) -> ScanResult:
+    try:
+        from .dask import DaskScanner, local_cluster
+    except ImportError as exc:
+        raise _fail(f"--engine dask needs the dask extra: pip install 'dedup[dask]' ({exc})") from None
+    import logging
+
+    from distributed import Client
+
+    client = Client(scheduler) if scheduler else local_cluster(silence_logs=logging.ERROR)
+    if not quiet:
+        err.print(f"dask: {len(client.scheduler_info().get('workers', {}))} workers, dashboard {client.dashboard_link}")
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
+            task = progress.add_task("reading", total=None)
+
+            def report(stage: str, done: int, total: int | None) -> None:
+                progress.update(task, description=stage, completed=done, total=total)
+
+            result = DaskScanner(params, client, max_bytes=max_bytes).scan(source, progress=report)
+    finally:
+        cluster = client.cluster if not scheduler else None
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    if not quiet:
+        for item in result.skipped:
+            err.print(f"[yellow]skipped[/] {escape(str(item))}")
+        _note_caps(result, params)
     return result
 
 
