@@ -540,7 +540,11 @@ class Index:
         params = self.params
         assert params.same_story is not None
         k = params.story_neighbours
-        days = np.array([nodes[n].day for n in new_numbers])
+        # each new text is searched as a scan searches it: from its first copy (lowest id, new or stored)
+        by_key_all = _by_key(nodes)
+        by_key_new = _by_key({n: nodes[n] for n in new_numbers})
+        rows = [by_key_all[key][0] for key in new_keys]
+        days = np.array([nodes[n].day for n in rows])
         if params.window_days is None or not np.isfinite(days).all():
             window = self.store.window(None, None)
         else:
@@ -551,14 +555,7 @@ class Index:
                 nodes[seq] = _Node(article_id, key, math.nan if day is None else float(day), seq,
                                    topk=np.frombuffer(topk, np.float32))
         new_key_set = set(new_keys)
-        first_of: dict[bytes, int] = {}
-        for seq, article_id, key, _, _ in window:
-            if seq in excluded or key in new_key_set:
-                continue
-            if key not in first_of or article_id < nodes[first_of[key]].id:
-                first_of[key] = seq
-        by_key_new = _by_key({n: nodes[n] for n in new_numbers})
-        rows = [by_key_new[key][0] for key in new_keys]
+        first_of = {key: seq for seq, _, key, _, _ in window if seq not in excluded and key not in new_key_set}
         columns = sorted([*first_of.values(), *rows], key=lambda n: nodes[n].id)
         counts = self._term_rows(nodes, columns, prints.terms)
         used = np.unique(counts.indices)
@@ -599,11 +596,11 @@ class Index:
         if len(candidates):
             shared = shared_terms(row_vectors, column_vectors, candidates)
             candidates = candidates[shared >= params.story_min_terms]
-        known_pairs = {(int(a), int(b)) for a, b in known.pairs}
+        known_texts = {frozenset((nodes[int(a)].key, nodes[int(b)].key)) for a, b in known.pairs}
         text_pairs = []
         for r, c in candidates.tolist():
             a, b = sorted((rows[r], columns[c]), key=lambda n: nodes[n].id)
-            if (a, b) not in known_pairs:
+            if frozenset((nodes[a].key, nodes[b].key)) not in known_texts:
                 text_pairs.append((a, b))
         text_pairs = sorted(set(text_pairs))
         if not text_pairs:
@@ -616,7 +613,8 @@ class Index:
         stored_keys = sorted({nodes[n].key for p in text_pairs for n in p if n >= 0})
         copies_of = [s for s, _ in self.store.exact_candidates(stored_keys) if s not in excluded]
         self._load(copies_of, nodes)
-        everyone = {n: node for n, node in nodes.items() if n < 0 or n in set(copies_of)}
+        loaded = set(copies_of)
+        everyone = {n: node for n, node in nodes.items() if n < 0 or n in loaded}
         groups = _by_key(everyone)
         expanded_copies = _node_pairs([(nodes[a].key, nodes[b].key) for a, b in sorted(verbatim)], groups, nodes)
         expanded_story = _node_pairs([(nodes[a].key, nodes[b].key) for a, b in story], groups, nodes)
@@ -740,6 +738,7 @@ class Index:
                                          for band, k in enumerate(row.tolist())])
             self.store.insert_links(_link_rows(linked.links, linked.tier, lambda n: seq_of.get(n, n)))
             self.store.set_counted([(n, int(flag)) for n, flag in linked.counted.items() if n >= 0])
+            self.store.renumber_copies(sorted({bytes(k) for k in prints.exact_keys}))
             self.store.set_topk([(seq, blob.tobytes()) for seq, blob in linked.topk_stored.items()])
             self._apply_df(linked.df_delta, linked.n_delta)
             self._commit_meta()
@@ -779,6 +778,7 @@ class Index:
                 band_rows += [(band, int(k), n) for band, k in enumerate(keys.tolist())]
         self.store.delete_bands(band_rows)
         self.store.delete_articles(seqs)
+        self.store.renumber_copies(sorted({nodes[n].key for n in seqs}))
         self._apply_df(delta, sum(sign for _, sign in changed))
         for n in seqs:
             self._terms.pop(n, None)

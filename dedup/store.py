@@ -15,7 +15,9 @@ signature, shingles, figures, terms, counted, topk)``
     ``seq`` is never reused; ``day`` is the publication time in float days (NULL:
     undated); the prints are the bytes of numpy arrays; ``counted`` whether the
     article is its close-copy group's representative in ``df``; ``topk`` its
-    best same-story cosines (float32, at most ``story_neighbours``).
+    best same-story cosines (float32, at most ``story_neighbours``); ``first_copy``
+    whether it has the lowest id among the articles of its exact text (a scan's
+    distinct text, the one the same-story search compares).
 ``bands(band, key, seq)``
     LSH band keys (one row per article and band), index on ``(band, key)``.
 ``df(term, count)``
@@ -68,7 +70,8 @@ def _schema(blob: str, real: str, bigint: str) -> list[str]:
             seq {bigint} PRIMARY KEY, id TEXT NOT NULL UNIQUE, published TEXT, day {real},
             outlet TEXT, title TEXT, url TEXT, text TEXT NOT NULL, extra TEXT,
             exact_key {blob} NOT NULL, signature {blob} NOT NULL, shingles {blob} NOT NULL,
-            figures {blob} NOT NULL, terms {blob}, counted SMALLINT NOT NULL, topk {blob} NOT NULL)""",
+            figures {blob} NOT NULL, terms {blob}, counted SMALLINT NOT NULL, topk {blob} NOT NULL,
+            first_copy SMALLINT NOT NULL DEFAULT 1)""",
         "CREATE INDEX articles_exact_key ON articles (exact_key)",
         "CREATE INDEX articles_day ON articles (day)",
         f"CREATE TABLE bands (band SMALLINT NOT NULL, key {bigint} NOT NULL, seq {bigint} NOT NULL)",
@@ -98,18 +101,32 @@ class SqlStore:
 
     def _rows(self, statement: str, values: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self.connection.cursor()
-        cursor.execute(self._sql(statement), tuple(values))
+        with self._damage():
+            cursor.execute(self._sql(statement), tuple(values))
         if cursor.description is None:  # a statement without a result (DELETE)
             return []
         rows = cursor.fetchall()
         return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]
 
     def _run(self, statement: str, values: Sequence[Any] = ()) -> None:
-        self.connection.cursor().execute(self._sql(statement), tuple(values))
+        with self._damage():
+            self.connection.cursor().execute(self._sql(statement), tuple(values))
 
     def _many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
-            self.connection.cursor().executemany(self._sql(statement), rows)
+            with self._damage():
+                self.connection.cursor().executemany(self._sql(statement), rows)
+
+    @contextlib.contextmanager
+    def _damage(self) -> Iterator[None]:
+        """SQLite's "malformed" and "not a database" errors as a clear :class:`StoreError`."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:  # locked, constraint, ...: not damage
+                raise
+            raise StoreError(f"the index {self.where} is damaged ({exc}); nothing was changed. Restore it from "
+                             "a backup or rebuild it (dedup index add)") from None
 
     def _in(self, statement: str, values: Sequence[Any], per_row: int = 1) -> list[tuple[Any, ...]]:
         """``statement`` with ``{in}`` replaced by a placeholder list, run in chunks."""
@@ -230,15 +247,20 @@ class SqlStore:
                 self._in("SELECT seq, exact_key FROM articles WHERE exact_key IN ({in})", list(keys))]
 
     def window(self, low: float | None, high: float | None) -> list[tuple[int, str, bytes, float | None, bytes]]:
-        """``(seq, id, exact_key, day, topk)`` of the articles dated in ``[low, high]`` and the
-        undated ones (all articles when ``low`` is None)."""
+        """``(seq, id, exact_key, day, topk)`` of the first copies of each text dated in ``[low, high]``
+        and the undated ones (all of them when ``low`` is None)."""
         columns = "seq, id, exact_key, day, topk"
         if low is None or high is None:
-            rows = self._rows(f"SELECT {columns} FROM articles")
+            rows = self._rows(f"SELECT {columns} FROM articles WHERE first_copy = 1")
         else:
-            rows = self._rows(f"SELECT {columns} FROM articles WHERE day BETWEEN ? AND ? OR day IS NULL",
-                              (low, high))
+            rows = self._rows(f"SELECT {columns} FROM articles WHERE first_copy = 1 AND "
+                              "(day BETWEEN ? AND ? OR day IS NULL)", (low, high))
         return [(int(s), str(i), bytes(k), d, bytes(t)) for s, i, k, d, t in rows]
+
+    def renumber_copies(self, keys: Sequence[bytes]) -> None:
+        """Mark the lowest id of each of these exact texts as its first copy."""
+        self._many("UPDATE articles SET first_copy = CASE WHEN id = (SELECT MIN(id) FROM articles "
+                   "WHERE exact_key = ?) THEN 1 ELSE 0 END WHERE exact_key = ?", [(k, k) for k in keys])
 
     def set_counted(self, changes: Sequence[tuple[int, int]]) -> None:
         self._many("UPDATE articles SET counted = ? WHERE seq = ?", [(flag, seq) for seq, flag in changes])
