@@ -400,8 +400,7 @@ class Index:
                 rows.append(self._terms[n])
             else:
                 assert new_terms is not None
-                row = new_terms[-1 - n]
-                rows.append((row.indices.astype(np.int32), row.data.astype(np.float32)))
+                rows.append(_row(new_terms, -1 - n))
         return _csr(rows, self.params.n_features)
 
     # ------------------------------------------------------------------ linking (query and add)
@@ -718,18 +717,18 @@ class Index:
             rows = []
             for i, article in enumerate(batch):
                 node = linked.nodes[-1 - i]
-                terms = prints.terms[i] if prints.terms is not None else None
+                terms = _row(prints.terms, i) if prints.terms is not None else None
                 rows.append((
                     seq_of[-1 - i], article.id, article.published.isoformat() if article.published else None,
                     None if math.isnan(node.day) else node.day, article.outlet, article.title, article.url,
                     article.text, _extra(article), node.key, prints.signatures[i].tobytes(),
                     prints.shingles.row(i).tobytes(), prints.figures.row(i).tobytes(),
-                    _encode_terms(terms) if terms is not None else None,
+                    terms[0].tobytes() + terms[1].tobytes() if terms is not None else None,
                     int(linked.counted.get(-1 - i, True)),
                     linked.topk_new.get(-1 - i, np.empty(0, np.float32)).astype(np.float32).tobytes(),
                 ))
                 if terms is not None:
-                    self._terms[seq_of[-1 - i]] = (terms.indices.astype(np.int32), terms.data.astype(np.float32))
+                    self._terms[seq_of[-1 - i]] = terms
             self.store.insert_articles(rows)
             nonempty = [i for i in range(len(batch)) if not np.all(prints.signatures[i] == EMPTY_SIGNATURE_VALUE)]
             if nonempty:
@@ -882,8 +881,10 @@ def _link_rows(links: Links, tier: np.ndarray, seq: Any) -> list[tuple[Any, ...]
     ]
 
 
-def _encode_terms(row: sp.csr_matrix) -> bytes:
-    return row.indices.astype(np.int32).tobytes() + row.data.astype(np.float32).tobytes()
+def _row(matrix: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row ``i`` of a CSR matrix as (int32 columns, float32 values): the stored form of term counts."""
+    start, end = matrix.indptr[i], matrix.indptr[i + 1]
+    return matrix.indices[start:end].astype(np.int32), matrix.data[start:end].astype(np.float32)
 
 
 def _decode_terms(blob: bytes | None) -> tuple[np.ndarray, np.ndarray]:
