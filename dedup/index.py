@@ -63,6 +63,7 @@ QUERY_ID = "<query>"
 _EPSILON_DAYS = 1e-6  # the SQL window is widened by this; probe_neighbours applies the exact one
 _MAX_COMPONENT = 5000  # articles read when following stored links (clustering, close-copy groups)
 _TERM_CACHE = 100_000  # decoded term rows kept per process (immutable: keyed by seq)
+_UNREAD = np.empty(0, np.float32)  # a stored article's topk not read yet
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ class Index:
         self._df = np.zeros(0, np.int64)
         self._n_docs = 0
         self._terms: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._present: tuple[str | None, np.ndarray] = (None, np.empty(0, np.int64))
 
     # ------------------------------------------------------------------ context, basics
 
@@ -359,7 +361,12 @@ class Index:
             terms = np.fromiter(delta.keys(), np.int64, len(delta))
             df[terms] += np.fromiter(delta.values(), np.int64, len(delta))
         full = Idf(self._n_docs + n_delta, df, params.max_df, params.max_df_floor, params.full_idf_docs)
-        present = np.flatnonzero(df)
+        if self._present[0] != self._version:
+            self._present = (self._version, np.flatnonzero(self._df))
+        present = self._present[1]
+        if delta:
+            present = np.union1d(present, terms)
+            present = present[df[present] != 0]
         compact = Idf(full.n_docs, np.concatenate(([0], df[present])), params.max_df, params.max_df_floor,
                       params.full_idf_docs)
         weights = np.full(len(df), compact.weights[0], dtype=compact.weights.dtype)
@@ -549,17 +556,18 @@ class Index:
         else:
             window = self.store.window(float(days.min()) - params.window_days - _EPSILON_DAYS,
                                        float(days.max()) + params.window_days + _EPSILON_DAYS)
-        for seq, article_id, key, day, topk in window:
-            if seq not in nodes and seq not in excluded:
-                nodes[seq] = _Node(article_id, key, math.nan if day is None else float(day), seq,
-                                   topk=np.frombuffer(topk, np.float32))
         new_key_set = set(new_keys)
-        first_of = {key: seq for seq, _, key, _, _ in window if seq not in excluded and key not in new_key_set}
+        first_of = {}
+        for seq, article_id, key, day in window:
+            if seq in excluded or key in new_key_set:
+                continue
+            first_of[key] = seq
+            if seq not in nodes:
+                nodes[seq] = _Node(article_id, key, math.nan if day is None else float(day), seq, topk=_UNREAD)
         columns = sorted([*first_of.values(), *rows], key=lambda n: nodes[n].id)
         counts = self._term_rows(nodes, columns, prints.terms)
-        used = np.unique(counts.indices)
-        idf = self._idf(df_delta, n_delta, used)
-        column_vectors = idf.transform(_compact(counts, used))
+        used, compact = _compact(counts)
+        column_vectors = self._idf(df_delta, n_delta, used).transform(compact)
         column_of = {n: i for i, n in enumerate(columns)}
         row_vectors = column_vectors[[column_of[n] for n in rows]]
         row_days = np.array([nodes[n].day for n in rows])
@@ -584,6 +592,9 @@ class Index:
         every, every_scores = every[keep], every_scores[keep]
         stored_column = np.array([columns[c] >= 0 for c in every[:, 1]], dtype=bool)
         every, every_scores = every[stored_column], every_scores[stored_column]
+        unread = sorted({columns[c] for c in every[:, 1].tolist() if nodes[columns[c]].topk is _UNREAD})
+        for seq, blob in self.store.topk(unread).items():
+            nodes[seq].topk = np.frombuffer(blob, np.float32)
         kth = np.array([_kth(nodes[columns[c]].topk, k) for c in every[:, 1]])
         reverse = every[every_scores >= kth]
         topk_stored: dict[int, np.ndarray] = {}
@@ -627,8 +638,8 @@ class Index:
                       df_delta: dict[int, int], n_delta: int) -> Links:
         numbers = sorted({int(n) for n in links.pairs.ravel()}, key=lambda n: nodes[n].id)
         counts = self._term_rows(nodes, numbers, new_terms)
-        used = np.unique(counts.indices)
-        vectors = self._idf(df_delta, n_delta, used).transform(_compact(counts, used))
+        used, compact = _compact(counts)
+        vectors = self._idf(df_delta, n_delta, used).transform(compact)
         position = {n: i for i, n in enumerate(numbers)}
         local = np.array([[position[int(a)], position[int(b)]] for a, b in links.pairs], dtype=np.int64)
         return links.with_cosine(row_cosines(vectors, vectors, local))
@@ -902,10 +913,11 @@ def _csr(rows: list[tuple[np.ndarray, np.ndarray]], n_features: int) -> sp.csr_m
     return sp.csr_matrix((data, indices, indptr), shape=(len(rows), n_features))
 
 
-def _compact(counts: sp.csr_matrix, used: np.ndarray) -> sp.csr_matrix:
-    """The same rows over the columns ``used`` only (same column order: the same sums)."""
-    return sp.csr_matrix((counts.data, np.searchsorted(used, counts.indices), counts.indptr),
-                         shape=(counts.shape[0], max(len(used), 1)))
+def _compact(counts: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
+    """The columns in use, and the same rows over those only (same column order: the same sums)."""
+    used, inverse = np.unique(counts.indices, return_inverse=True)
+    return used, sp.csr_matrix((counts.data, inverse.ravel().astype(np.int32), counts.indptr),
+                               shape=(counts.shape[0], max(len(used), 1)))
 
 
 def _best_k(pairs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

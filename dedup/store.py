@@ -106,6 +106,8 @@ class SqlStore:
         if cursor.description is None:  # a statement without a result (DELETE)
             return []
         rows = cursor.fetchall()
+        if self.dialect == "sqlite":
+            return rows  # type: ignore[no-any-return]
         return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]
 
     def _run(self, statement: str, values: Sequence[Any] = ()) -> None:
@@ -116,6 +118,18 @@ class SqlStore:
         if rows:
             with self._damage():
                 self.connection.cursor().executemany(self._sql(statement), rows)
+
+    def _bulk(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert many rows: PostgreSQL's COPY, SQLite's executemany."""
+        if not rows:
+            return
+        if self.dialect == "sqlite":
+            marks = ", ".join("?" for _ in columns)
+            self._many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+            return
+        with self.connection.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     @contextlib.contextmanager
     def _damage(self) -> Iterator[None]:
@@ -130,6 +144,8 @@ class SqlStore:
 
     def _in(self, statement: str, values: Sequence[Any], per_row: int = 1) -> list[tuple[Any, ...]]:
         """``statement`` with ``{in}`` replaced by a placeholder list, run in chunks."""
+        if self.dialect != "sqlite":  # one array parameter
+            return self._rows(statement.replace("IN ({in})", "= ANY(?)"), [list(values)]) if values else []
         out: list[tuple[Any, ...]] = []
         step = max(1, _CHUNK // per_row)
         for start in range(0, len(values), step):
@@ -213,8 +229,7 @@ class SqlStore:
     # ------------------------------------------------------------------ articles
 
     def insert_articles(self, rows: Sequence[Sequence[Any]]) -> None:
-        marks = ", ".join("?" for _ in ARTICLE_COLUMNS)
-        self._many(f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) VALUES ({marks})", rows)
+        self._bulk("articles", ARTICLE_COLUMNS, rows)
 
     def delete_articles(self, seqs: Sequence[int]) -> None:
         self._in("DELETE FROM articles WHERE seq IN ({in})", list(seqs))
@@ -246,38 +261,65 @@ class SqlStore:
         return [(int(s), bytes(k)) for s, k in
                 self._in("SELECT seq, exact_key FROM articles WHERE exact_key IN ({in})", list(keys))]
 
-    def window(self, low: float | None, high: float | None) -> list[tuple[int, str, bytes, float | None, bytes]]:
-        """``(seq, id, exact_key, day, topk)`` of the first copies of each text dated in ``[low, high]``
+    def window(self, low: float | None, high: float | None) -> list[tuple[int, str, bytes, float | None]]:
+        """``(seq, id, exact_key, day)`` of the first copies of each text dated in ``[low, high]``
         and the undated ones (all of them when ``low`` is None)."""
-        columns = "seq, id, exact_key, day, topk"
+        columns = "seq, id, exact_key, day"
         if low is None or high is None:
             rows = self._rows(f"SELECT {columns} FROM articles WHERE first_copy = 1")
         else:
             rows = self._rows(f"SELECT {columns} FROM articles WHERE first_copy = 1 AND "
                               "(day BETWEEN ? AND ? OR day IS NULL)", (low, high))
-        return [(int(s), str(i), bytes(k), d, bytes(t)) for s, i, k, d, t in rows]
+        return rows
 
     def renumber_copies(self, keys: Sequence[bytes]) -> None:
         """Mark the lowest id of each of these exact texts as its first copy."""
+        if self.dialect != "sqlite":
+            if keys:
+                self._run("UPDATE articles SET first_copy = CASE WHEN articles.id = m.low THEN 1 ELSE 0 END "
+                          "FROM (SELECT exact_key, MIN(id) AS low FROM articles WHERE exact_key = ANY(?) "
+                          "GROUP BY exact_key) AS m WHERE articles.exact_key = m.exact_key AND "
+                          "articles.first_copy <> CASE WHEN articles.id = m.low THEN 1 ELSE 0 END", [list(keys)])
+            return
         self._many("UPDATE articles SET first_copy = CASE WHEN id = (SELECT MIN(id) FROM articles "
                    "WHERE exact_key = ?) THEN 1 ELSE 0 END WHERE exact_key = ?", [(k, k) for k in keys])
 
+    def topk(self, seqs: Sequence[int]) -> dict[int, bytes]:
+        return {int(s): bytes(t) for s, t in self._in("SELECT seq, topk FROM articles WHERE seq IN ({in})", list(seqs))}
+
     def set_counted(self, changes: Sequence[tuple[int, int]]) -> None:
-        self._many("UPDATE articles SET counted = ? WHERE seq = ?", [(flag, seq) for seq, flag in changes])
+        self._update("counted", "smallint", changes)
 
     def set_topk(self, changes: Sequence[tuple[int, bytes]]) -> None:
-        self._many("UPDATE articles SET topk = ? WHERE seq = ?", [(blob, seq) for seq, blob in changes])
+        self._update("topk", "bytea", changes)
+
+    def _update(self, column: str, kind: str, changes: Sequence[tuple[int, Any]]) -> None:
+        """Set one column of many articles (``(seq, value)`` pairs)."""
+        if not changes:
+            return
+        if self.dialect == "sqlite":
+            self._many(f"UPDATE articles SET {column} = ? WHERE seq = ?", [(value, seq) for seq, value in changes])
+            return
+        self._run(f"UPDATE articles SET {column} = u.value FROM unnest(?::bigint[], ?::{kind}[]) AS u(seq, value) "
+                  "WHERE articles.seq = u.seq", [[seq for seq, _ in changes], [value for _, value in changes]])
 
     # ------------------------------------------------------------------ bands
 
     def insert_bands(self, rows: Sequence[tuple[int, int, int]]) -> None:
-        self._many("INSERT INTO bands (band, key, seq) VALUES (?, ?, ?)", rows)
+        self._bulk("bands", ("band", "key", "seq"), rows)
 
     def delete_bands(self, rows: Sequence[tuple[int, int, int]]) -> None:
         self._many("DELETE FROM bands WHERE band = ? AND key = ? AND seq = ?", rows)
 
     def band_candidates(self, keys: Sequence[tuple[int, int]]) -> list[int]:
         """Seqs of stored articles sharing some ``(band, key)`` (SQL equality on both columns)."""
+        if self.dialect != "sqlite":
+            if not keys:
+                return []
+            rows = self._rows("SELECT DISTINCT bands.seq FROM unnest(?::smallint[], ?::bigint[]) AS probe(band, key) "
+                              "JOIN bands ON bands.band = probe.band AND bands.key = probe.key",
+                              [[k[0] for k in keys], [k[1] for k in keys]])
+            return sorted(int(r[0]) for r in rows)
         found: set[int] = set()
         step = _CHUNK // 2
         for start in range(0, len(keys), step):
@@ -285,8 +327,6 @@ class SqlStore:
             values = ", ".join("(?, ?)" for _ in part)
             statement = (f"WITH probe(band, key) AS (VALUES {values}) SELECT DISTINCT bands.seq FROM probe "
                          "JOIN bands ON bands.band = probe.band AND bands.key = probe.key")
-            if self.dialect != "sqlite":
-                statement = statement.replace("VALUES (?, ?)", "VALUES (?::smallint, ?::bigint)", 1)
             found.update(int(r[0]) for r in self._rows(statement, [v for pair in part for v in pair]))
         return sorted(found)
 
@@ -296,8 +336,14 @@ class SqlStore:
         return [(int(t), int(c)) for t, c in self._rows("SELECT term, count FROM df WHERE count <> 0")]
 
     def add_df(self, deltas: Sequence[tuple[int, int]]) -> None:
-        self._many("INSERT INTO df (term, count) VALUES (?, ?) ON CONFLICT (term) DO UPDATE "
-                   "SET count = df.count + excluded.count", deltas)
+        upsert = " ON CONFLICT (term) DO UPDATE SET count = df.count + excluded.count"
+        if self.dialect == "sqlite":
+            self._many("INSERT INTO df (term, count) VALUES (?, ?)" + upsert, deltas)
+        elif deltas:
+            self._run("CREATE TEMP TABLE IF NOT EXISTS df_delta (term BIGINT, count BIGINT) ON COMMIT DELETE ROWS")
+            self._bulk("df_delta", ("term", "count"), deltas)
+            self._run("INSERT INTO df (term, count) SELECT term, count FROM df_delta" + upsert)
+            self._run("DELETE FROM df_delta")
         emptied = [term for term, delta in deltas if delta < 0]
         if emptied:
             self._in("DELETE FROM df WHERE count = 0 AND term IN ({in})", emptied)
@@ -305,9 +351,8 @@ class SqlStore:
     # ------------------------------------------------------------------ links
 
     def insert_links(self, rows: Sequence[Sequence[Any]]) -> None:
-        marks = ", ".join("?" for _ in LINK_COLUMNS)
-        self._many(f"INSERT INTO links ({', '.join(LINK_COLUMNS)}) VALUES ({marks}) ON CONFLICT (a, b) DO NOTHING",
-                   rows)
+        """New links (each pair once: every new link touches an article of this transaction)."""
+        self._bulk("links", LINK_COLUMNS, list({(r[0], r[1]): r for r in rows}.values()))
 
     def links_of(self, seqs: Sequence[int], close_only: bool = False) -> list[tuple[Any, ...]]:
         """Stored links touching these articles (``close_only``: tier-0 exact and near-duplicate ones)."""
