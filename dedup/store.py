@@ -107,7 +107,7 @@ class SqlStore:
             return []
         rows = cursor.fetchall()
         if self.dialect == "sqlite":
-            return rows  # type: ignore[no-any-return]
+            return rows
         return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]
 
     def _run(self, statement: str, values: Sequence[Any] = ()) -> None:
