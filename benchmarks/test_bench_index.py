@@ -16,8 +16,8 @@ Environment variables:
     synthetic size (default 100000).
 ``DEDUP_BENCH_INDEX_BACKENDS``
     ``sqlite,postgresql`` by default; PostgreSQL needs ``DEDUP_BENCH_POSTGRES_URL``
-    or ``DEDUP_TEST_POSTGRES_URL`` (its tables are dropped first) and is skipped
-    without it.
+    or ``DEDUP_TEST_POSTGRES_URL`` (each corpus in its own schema ``bench_<corpus>``,
+    dropped first) and is skipped without it.
 
 Run: ``.venv/bin/pytest benchmarks/test_bench_index.py --benchmark-only``.
 """
@@ -79,9 +79,11 @@ def _url(backend: str, tmp: Path, name: str) -> str:
         pytest.skip("PostgreSQL: set DEDUP_BENCH_POSTGRES_URL (or DEDUP_TEST_POSTGRES_URL)")
     import psycopg
 
+    schema = f"bench_{name}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute("DROP TABLE IF EXISTS meta, articles, bands, df, links")
-    return POSTGRES_URL
+        connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        connection.execute(f"CREATE SCHEMA {schema}")
+    return f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
 
 
 def _build(name: str, backend: str, tmp: Path) -> tuple[str, float]:
@@ -123,6 +125,19 @@ def test_index_add_many(benchmark: Any, corpus: str, backend: str, index_folder:
 @pytest.mark.parametrize("corpus", CORPORA)
 @pytest.mark.benchmark(group="index query")
 def test_index_query(benchmark: Any, corpus: str, backend: str, index_folder: Path) -> None:
+    """``query``: matches, clustering, attribution of the query's cluster."""
+    _query(benchmark, corpus, backend, index_folder, passages=True)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("corpus", CORPORA)
+@pytest.mark.benchmark(group="index query, matches only")
+def test_index_quick_check(benchmark: Any, corpus: str, backend: str, index_folder: Path) -> None:
+    """``query(passages=False)``: the matches only."""
+    _query(benchmark, corpus, backend, index_folder, passages=False)
+
+
+def _query(benchmark: Any, corpus: str, backend: str, index_folder: Path, passages: bool) -> None:
     _, queries = _corpus(corpus)
     if (corpus, backend) not in _BUILT:
         if backend == "postgresql" and not POSTGRES_URL:
@@ -134,7 +149,7 @@ def test_index_query(benchmark: Any, corpus: str, backend: str, index_folder: Pa
         cold = []
         for article in queries:  # a fresh process: document frequencies and term rows read from the store
             clock = time.perf_counter()
-            index.query(article)
+            index.query(article, passages=passages)
             cold.append((time.perf_counter() - clock) * 1000.0)
         cycle = iter(range(1 << 30))
 
@@ -142,7 +157,7 @@ def test_index_query(benchmark: Any, corpus: str, backend: str, index_folder: Pa
             return (queries[next(cycle) % len(queries)],), {}
 
         def run(article: Article) -> None:
-            matched.append(len(index.query(article)))
+            matched.append(len(index.query(article, passages=passages)))
 
         benchmark.pedantic(run, setup=next_query, rounds=len(queries), iterations=1)
         size = len(index)

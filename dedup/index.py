@@ -225,11 +225,13 @@ class Index:
 
     # ------------------------------------------------------------------ public operations
 
-    def query(self, item: str | Article, **fields: Any) -> QueryResult:
+    def query(self, item: str | Article, passages: bool = True, **fields: Any) -> QueryResult:
         """What a scan of (index + this article) reports for it: its matches, best first, and
         the passages it added relative to its cluster. Reads only; nothing is stored.
 
         A stored article with the query's id is left out (the query is its new version).
+        ``passages=False`` returns the matches only (no clustering, attribution or
+        ``source``): the quick check.
         """
         article = _as_article(item, fields, QUERY_ID)
         prints = fingerprint([article.text], self.params)
@@ -237,7 +239,32 @@ class Index:
             self._sync()
             excluded = self.store.seqs_of_ids([article.id])
             linked = self._link([article], prints, set(excluded.values()))
-            return self._describe(article, linked, set(excluded.values()))
+            if passages:
+                return self._describe(article, linked, set(excluded.values()))
+            return self._matches_only(article, linked)
+
+    def _matches_only(self, article: Article, linked: _Linked) -> QueryResult:
+        nodes, links = linked.nodes, linked.links
+        rows = {int(r[0]): r[1:] for r in self.store.articles(
+            sorted({int(n) for n in links.pairs.ravel() if n >= 0}), ("title", "outlet", "published"))}
+        matches = []
+        for k, (a, b) in enumerate(links.pairs.tolist()):
+            query_first = a < 0
+            other = b if query_first else a
+            title, outlet, published = rows[other]
+            matches.append(Match(
+                id=nodes[other].id,
+                relation=relation.name(links.relation[k]),
+                jaccard=float(links.jaccard[k]),
+                containment_query_in_match=float(links.containment_a_in_b[k] if query_first
+                                                 else links.containment_b_in_a[k]),
+                containment_match_in_query=float(links.containment_b_in_a[k] if query_first
+                                                 else links.containment_a_in_b[k]),
+                cosine=float(links.cosine[k]),
+                title=title, outlet=outlet, published=parse_published(published) if published else None,
+            ))
+        matches.sort(key=lambda m: (-relation.code(m.relation), -max(m.jaccard, m.cosine), m.id))
+        return QueryResult(matches, [], [], None, article.id)
 
     def add(self, item: str | Article, text: str | None = None, **fields: Any) -> None:
         """Store one article (``add(article)`` or ``add(id, text, published=..., outlet=..., title=..., url=...)``);
@@ -446,7 +473,7 @@ class Index:
             text_pairs += [(nodes[query_texts[i]].key, nodes[query_texts[j]].key)
                            for i, j in self.lsh.candidate_pairs(q_sig).tolist()]
         text_pairs += [(k, k) for k in new_keys]  # exact copies
-        pairs = _node_pairs(text_pairs, by_key, nodes)
+        pairs = _node_pairs(text_pairs, by_key, nodes, params.max_exact_group)
 
         # 2. verify (the verbatim tier)
         verbatim = self._verify(nodes, pairs)
@@ -557,21 +584,24 @@ class Index:
             window = self.store.window(float(days.min()) - params.window_days - _EPSILON_DAYS,
                                        float(days.max()) + params.window_days + _EPSILON_DAYS)
         new_key_set = set(new_keys)
-        first_of = {}
-        for seq, article_id, key, day in window:
-            if seq in excluded or key in new_key_set:
-                continue
-            first_of[key] = seq
-            if seq not in nodes:
-                nodes[seq] = _Node(article_id, key, math.nan if day is None else float(day), seq, topk=_UNREAD)
-        columns = sorted([*first_of.values(), *rows], key=lambda n: nodes[n].id)
+        info = {w[0]: w for w in window if w[0] not in excluded and w[2] not in new_key_set}
+
+        def node(n: int) -> _Node:
+            """The node of a column (window rows become nodes only when they take part)."""
+            if n not in nodes:
+                seq, article_id, key, day = info[n]
+                nodes[n] = _Node(article_id, key, math.nan if day is None else float(day), seq, topk=_UNREAD)
+            return nodes[n]
+
+        entries = sorted([(w[1], w[0]) for w in info.values()] + [(nodes[n].id, n) for n in rows])
+        columns = [n for _, n in entries]
         counts = self._term_rows(nodes, columns, prints.terms)
         used, compact = _compact(counts)
         column_vectors = self._idf(df_delta, n_delta, used).transform(compact)
         column_of = {n: i for i, n in enumerate(columns)}
         row_vectors = column_vectors[[column_of[n] for n in rows]]
         row_days = np.array([nodes[n].day for n in rows])
-        column_days = np.array([nodes[n].day for n in columns])
+        column_days = np.array([info[n][3] if n in info else nodes[n].day for n in columns], dtype=float)
         window_days = params.window_days
         own, own_scores = probe_neighbours(row_vectors, row_days, column_vectors, column_days, k=k + 1,
                                            min_cosine=params.same_story, window_days=window_days,
@@ -592,7 +622,7 @@ class Index:
         every, every_scores = every[keep], every_scores[keep]
         stored_column = np.array([columns[c] >= 0 for c in every[:, 1]], dtype=bool)
         every, every_scores = every[stored_column], every_scores[stored_column]
-        unread = sorted({columns[c] for c in every[:, 1].tolist() if nodes[columns[c]].topk is _UNREAD})
+        unread = sorted({columns[c] for c in every[:, 1].tolist() if node(columns[c]).topk is _UNREAD})
         for seq, blob in self.store.topk(unread).items():
             nodes[seq].topk = np.frombuffer(blob, np.float32)
         kth = np.array([_kth(nodes[columns[c]].topk, k) for c in every[:, 1]])
@@ -609,7 +639,7 @@ class Index:
         known_texts = {frozenset((nodes[int(a)].key, nodes[int(b)].key)) for a, b in known.pairs}
         text_pairs = []
         for r, c in candidates.tolist():
-            a, b = sorted((rows[r], columns[c]), key=lambda n: nodes[n].id)
+            a, b = sorted((rows[r], columns[c]), key=lambda n: node(n).id)
             if frozenset((nodes[a].key, nodes[b].key)) not in known_texts:
                 text_pairs.append((a, b))
         text_pairs = sorted(set(text_pairs))
@@ -626,8 +656,10 @@ class Index:
         loaded = set(copies_of)
         everyone = {n: node for n, node in nodes.items() if n < 0 or n in loaded}
         groups = _by_key(everyone)
-        expanded_copies = _node_pairs([(nodes[a].key, nodes[b].key) for a, b in sorted(verbatim)], groups, nodes)
-        expanded_story = _node_pairs([(nodes[a].key, nodes[b].key) for a, b in story], groups, nodes)
+        expanded_copies = _node_pairs([(nodes[a].key, nodes[b].key) for a, b in sorted(verbatim)], groups, nodes,
+                                       params.max_exact_group)
+        expanded_story = _node_pairs([(nodes[a].key, nodes[b].key) for a, b in story], groups, nodes,
+                                      params.max_exact_group)
         copies = self._verify(nodes, expanded_copies)
         zeros = np.zeros(len(expanded_story))
         same = Links(np.array(expanded_story, dtype=np.int64).reshape(-1, 2),
@@ -842,14 +874,27 @@ def _by_key(nodes: dict[int, _Node]) -> dict[bytes, list[int]]:
 
 
 def _node_pairs(text_pairs: list[tuple[bytes, bytes]], by_key: dict[bytes, list[int]],
-                nodes: dict[int, _Node]) -> list[tuple[int, int]]:
-    """Every pair of articles carrying a pair of texts, one of them new, lower id first."""
+                nodes: dict[int, _Node], max_group: int) -> list[tuple[int, int]]:
+    """Every pair of articles carrying a pair of texts, one of them new, lower id first.
+
+    As in a scan (``exact_pairs``, ``expand``): the copies of a text held by more
+    than ``max_group`` articles pair with its first copy only, and only that first
+    copy takes the text's links to other texts.
+    """
     out: set[tuple[int, int]] = set()
     for first, second in text_pairs:
-        for a in by_key.get(first, []):
-            for b in by_key.get(second, []):
-                if a != b and (a < 0 or b < 0):
-                    out.add((a, b) if nodes[a].id < nodes[b].id else (b, a))
+        left, right = by_key.get(first, []), by_key.get(second, [])
+        if first == second and len(left) > max_group:
+            candidates = [(left[0], other) for other in left[1:]]
+        else:
+            if len(left) > max_group:
+                left = left[:1]
+            if len(right) > max_group:
+                right = right[:1]
+            candidates = [(a, b) for a in left for b in right]
+        for a, b in candidates:
+            if a != b and (a < 0 or b < 0):
+                out.add((a, b) if nodes[a].id < nodes[b].id else (b, a))
     return sorted(out, key=lambda p: (nodes[p[0]].id, nodes[p[1]].id))
 
 

@@ -283,3 +283,29 @@ def test_schema_version_is_checked(tmp_path: Path) -> None:
         connection.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="schema version 999"):
         Index(path)
+
+
+def test_large_exact_groups_are_capped_as_in_a_scan() -> None:
+    """Sixty identical notices: pairs with the group's first copy only, which alone takes the text's links."""
+    notice = "\n\n".join(PARAGRAPHS[:3])
+    articles = [Article(f"n{i:03d}", notice) for i in range(60)]
+    articles += [Article("a-edited", edit_words(notice, 0.05)), Article("z-edited", edit_words(notice, 0.04, seed=2))]
+    result = Scanner(same_story=None).scan(articles)
+    for article in [articles[0], articles[30], articles[60], articles[61]]:
+        with Index(":memory:", same_story=None) as index:
+            index.add_many([a for a in articles if a.id != article.id])
+            found = {m.id: (m.relation, m.jaccard) for m in index.query(article)}
+        expected = {(p.b if p.a == article.id else p.a): (p.relation, p.jaccard)
+                    for p in result.pairs if article.id in (p.a, p.b)}
+        assert found == expected, article.id
+
+
+def test_quick_check_gives_the_same_matches() -> None:
+    articles = samples()
+    for article in articles:
+        with Index(":memory:") as index:
+            index.add_many([a for a in articles if a.id != article.id])
+            full, quick = index.query(article), index.query(article, passages=False)
+        assert [(m.id, m.relation, m.jaccard, m.containment_query_in_match, m.cosine) for m in full] == \
+            [(m.id, m.relation, m.jaccard, m.containment_query_in_match, m.cosine) for m in quick]
+        assert quick.added_sections == [] and quick.cluster is None
