@@ -577,69 +577,34 @@ class Index:
         by_key_all = _by_key(nodes)
         by_key_new = _by_key({n: nodes[n] for n in new_numbers})
         rows = [by_key_all[key][0] for key in new_keys]
-        days = np.array([nodes[n].day for n in rows])
-        if params.window_days is None or not np.isfinite(days).all():
-            window = self.store.window(None, None)
-        else:
-            window = self.store.window(float(days.min()) - params.window_days - _EPSILON_DAYS,
-                                       float(days.max()) + params.window_days + _EPSILON_DAYS)
         new_key_set = set(new_keys)
-        info = {w[0]: w for w in window if w[0] not in excluded and w[2] not in new_key_set}
-
-        def node(n: int) -> _Node:
-            """The node of a column (window rows become nodes only when they take part)."""
-            if n not in nodes:
-                seq, article_id, key, day = info[n]
-                nodes[n] = _Node(article_id, key, math.nan if day is None else float(day), seq, topk=_UNREAD)
-            return nodes[n]
-
-        entries = sorted([(w[1], w[0]) for w in info.values()] + [(nodes[n].id, n) for n in rows])
-        columns = [n for _, n in entries]
-        counts = self._term_rows(nodes, columns, prints.terms)
-        used, compact = _compact(counts)
-        column_vectors = self._idf(df_delta, n_delta, used).transform(compact)
-        column_of = {n: i for i, n in enumerate(columns)}
-        row_vectors = column_vectors[[column_of[n] for n in rows]]
-        row_days = np.array([nodes[n].day for n in rows])
-        column_days = np.array([info[n][3] if n in info else nodes[n].day for n in columns], dtype=float)
-        window_days = params.window_days
-        own, own_scores = probe_neighbours(row_vectors, row_days, column_vectors, column_days, k=k + 1,
-                                           min_cosine=params.same_story, window_days=window_days,
-                                           min_shared_terms=0)
-        every, every_scores = probe_neighbours(row_vectors, row_days, column_vectors, column_days,
-                                               k=len(columns), min_cosine=params.same_story,
-                                               window_days=window_days, min_shared_terms=0)
-        self_column = np.array([column_of[n] for n in rows])
-        keep = own[:, 1] != self_column[own[:, 0]]
-        own, own_scores = own[keep], own_scores[keep]
-        own, own_scores = _best_k(own, own_scores, k)
+        own: list[tuple[int, int, float, bool]] = []  # (row, column, cosine, enough shared terms), nodes
+        every: list[tuple[int, int, float, bool]] = []
+        for group in _time_groups([nodes[n].day for n in rows], params.window_days):
+            self._neighbours(nodes, [rows[i] for i in group], rows, new_key_set, excluded, prints, df_delta,
+                             n_delta, own, every)
+        best: dict[int, list[float]] = {n: [] for n in rows}
+        for r, _, score, _ in own:
+            best[r].append(score)
         topk_new = {}
-        for r, n in enumerate(rows):
-            scores = np.sort(own_scores[own[:, 0] == r])[::-1].astype(np.float32)
+        for n in rows:
+            scores = np.sort(np.array(best[n], dtype=np.float32))[::-1]
             for member in by_key_new[nodes[n].key]:
                 topk_new[member] = scores
-        keep = every[:, 1] != self_column[every[:, 0]]
-        every, every_scores = every[keep], every_scores[keep]
-        stored_column = np.array([columns[c] >= 0 for c in every[:, 1]], dtype=bool)
-        every, every_scores = every[stored_column], every_scores[stored_column]
-        unread = sorted({columns[c] for c in every[:, 1].tolist() if node(columns[c]).topk is _UNREAD})
+        stored = [(r, c, score, shared) for r, c, score, shared in every if c >= 0]
+        unread = sorted({c for _, c, _, _ in stored if nodes[c].topk is _UNREAD})
         for seq, blob in self.store.topk(unread).items():
             nodes[seq].topk = np.frombuffer(blob, np.float32)
-        kth = np.array([_kth(nodes[columns[c]].topk, k) for c in every[:, 1]])
-        reverse = every[every_scores >= kth]
+        reverse = [(r, c) for r, c, score, shared in stored if shared and score >= _kth(nodes[c].topk, k)]
         topk_stored: dict[int, np.ndarray] = {}
-        for (_, c), score in zip(every.tolist(), every_scores.tolist(), strict=True):
-            seq = columns[c]
-            current = topk_stored.get(seq, nodes[seq].topk)
-            topk_stored[seq] = np.sort(np.append(current, np.float32(score)))[::-1][:k].astype(np.float32)
-        candidates = np.unique(np.concatenate([own, reverse]).reshape(-1, 2), axis=0)
-        if len(candidates):
-            shared = shared_terms(row_vectors, column_vectors, candidates)
-            candidates = candidates[shared >= params.story_min_terms]
+        for _, c, score, _ in stored:
+            current = topk_stored.get(c, nodes[c].topk)
+            topk_stored[c] = np.sort(np.append(current, np.float32(score)))[::-1][:k].astype(np.float32)
+        candidates = sorted({(r, c) for r, c, _, shared in own if shared} | set(reverse))
         known_texts = {frozenset((nodes[int(a)].key, nodes[int(b)].key)) for a, b in known.pairs}
         text_pairs = []
-        for r, c in candidates.tolist():
-            a, b = sorted((rows[r], columns[c]), key=lambda n: node(n).id)
+        for r, c in candidates:
+            a, b = sorted((r, c), key=lambda n: nodes[n].id)
             if frozenset((nodes[a].key, nodes[b].key)) not in known_texts:
                 text_pairs.append((a, b))
         text_pairs = sorted(set(text_pairs))
@@ -665,6 +630,58 @@ class Index:
         same = Links(np.array(expanded_story, dtype=np.int64).reshape(-1, 2),
                      relation.codes(len(expanded_story), relation.SAME_STORY), zeros, zeros, zeros, zeros, zeros)
         return Links.concat([copies, same]), topk_new, topk_stored
+
+    def _neighbours(
+        self,
+        nodes: dict[int, _Node],
+        rows: list[int],
+        batch_rows: list[int],
+        new_keys: set[bytes],
+        excluded: set[int],
+        prints: Prints,
+        df_delta: dict[int, int],
+        n_delta: int,
+        own: list[tuple[int, int, float, bool]],
+        every: list[tuple[int, int, float, bool]],
+    ) -> None:
+        """``probe_neighbours`` for some new texts (close in time) against the first copies in their
+        window and the batch's other texts: each row's ``k`` best (``own``) and every pair above
+        the threshold (``every``), with whether they share enough weighted terms."""
+        params = self.params
+        assert params.same_story is not None
+        k = params.story_neighbours
+        days = np.array([nodes[n].day for n in rows])
+        if params.window_days is None or not np.isfinite(days).all():
+            window = self.store.window(None, None)
+        else:
+            window = self.store.window(float(days.min()) - params.window_days - _EPSILON_DAYS,
+                                       float(days.max()) + params.window_days + _EPSILON_DAYS)
+        info = {w[0]: w for w in window if w[0] not in excluded and w[2] not in new_keys}
+        for seq, article_id, key, day in info.values():
+            if seq not in nodes:
+                nodes[seq] = _Node(article_id, key, math.nan if day is None else float(day), seq, topk=_UNREAD)
+        entries = sorted([(w[1], w[0]) for w in info.values()] + [(nodes[n].id, n) for n in batch_rows])
+        columns = [n for _, n in entries]
+        counts = self._term_rows(nodes, columns, prints.terms)
+        used, compact = _compact(counts)
+        column_vectors = self._idf(df_delta, n_delta, used).transform(compact)
+        column_of = {n: i for i, n in enumerate(columns)}
+        row_vectors = column_vectors[[column_of[n] for n in rows]]
+        row_days = np.array([nodes[n].day for n in rows])
+        column_days = np.array([info[n][3] if n in info else nodes[n].day for n in columns], dtype=float)
+        self_column = np.array([column_of[n] for n in rows])
+        for width, out in ((k + 1, own), (len(columns), every)):
+            pairs, scores = probe_neighbours(row_vectors, row_days, column_vectors, column_days, k=width,
+                                             min_cosine=params.same_story, window_days=params.window_days,
+                                             min_shared_terms=0)
+            keep = pairs[:, 1] != self_column[pairs[:, 0]]
+            pairs, scores = pairs[keep], scores[keep]
+            if width == k + 1:
+                pairs, scores = _best_k(pairs, scores, k)
+            shared = shared_terms(row_vectors, column_vectors, pairs) >= params.story_min_terms \
+                if len(pairs) else np.zeros(0, bool)
+            out.extend((rows[r], columns[c], float(score), bool(ok)) for (r, c), score, ok in zip(
+                pairs.tolist(), scores.tolist(), shared.tolist(), strict=True))
 
     def _with_cosines(self, nodes: dict[int, _Node], links: Links, new_terms: sp.csr_matrix,
                       df_delta: dict[int, int], n_delta: int) -> Links:
@@ -975,6 +992,23 @@ def _best_k(pairs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, 
     rank = np.arange(len(pairs)) - np.searchsorted(pairs[:, 0], pairs[:, 0], side="left")
     keep = rank < k
     return pairs[keep], scores[keep]
+
+
+def _time_groups(days: list[float], window_days: float | None) -> list[list[int]]:
+    """Positions of new texts in groups searched together: dated ones in time order, each group
+    spanning at most ``window_days`` (a batch from a whole year does not read the whole year
+    for every article); undated ones, or all without a window, as one group."""
+    order = sorted(range(len(days)), key=lambda i: (math.isnan(days[i]), days[i] if not math.isnan(days[i]) else 0))
+    if window_days is None:
+        return [order] if order else []
+    groups: list[list[int]] = []
+    undated = [i for i in order if math.isnan(days[i])]
+    for i in (i for i in order if not math.isnan(days[i])):
+        if groups and days[i] - days[groups[-1][0]] <= max(window_days, 1e-9):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups + ([undated] if undated else [])
 
 
 def _kth(topk: np.ndarray, k: int) -> float:
