@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -58,6 +60,19 @@ from .store import SqlStore, StoreError, open_store
 from .story import Idf, probe_neighbours, row_cosines, shared_terms
 
 __all__ = ["Index", "Match", "QueryResult", "StoreError"]
+
+_T = TypeVar("_T")
+
+
+def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
+    """One operation at a time on an ``Index`` (threads of one process may share it)."""
+
+    @functools.wraps(method)
+    def run(self: Index, *args: Any, **kwargs: Any) -> _T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run
 
 QUERY_ID = "<query>"
 _EPSILON_DAYS = 1e-6  # the SQL window is widened by this; probe_neighbours applies the exact one
@@ -93,12 +108,14 @@ class QueryResult(Sequence[Match]):
     cluster: ClusterResult | None
     id: str = QUERY_ID
 
+    @_locked
     def __len__(self) -> int:
         return len(self.matches)
 
     def __getitem__(self, item: Any) -> Any:
         return self.matches[item]
 
+    @_locked
     def __iter__(self) -> Iterator[Match]:
         return iter(self.matches)
 
@@ -155,6 +172,7 @@ class Index:
                  **overrides: Any) -> None:
         wanted = (params or Params()).replace(**overrides) if overrides else params
         self.url = os.fspath(url)
+        self._lock = threading.RLock()
         self.store: SqlStore = open_store(self.url)
         try:
             stored = self.store.prepare((wanted or Params()).matching())
@@ -189,6 +207,7 @@ class Index:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @_locked
     def close(self) -> None:
         self.store.close()
 
@@ -199,14 +218,17 @@ class Index:
         """The stored ids, in order."""
         return iter(self.store.iter_ids())
 
+    @_locked
     def __contains__(self, article_id: object) -> bool:
         return isinstance(article_id, str) and self.store.by_id(article_id, ("seq",)) is not None
 
+    @_locked
     def get(self, article_id: str) -> Article | None:
         """The stored article with this id, or None."""
         row = self.store.by_id(article_id, ("id", "text", "title", "outlet", "url", "published", "extra"))
         return _article(*row) if row else None
 
+    @_locked
     def stats(self) -> dict[str, Any]:
         """Counts: articles, links by relation, documents counted in the document frequencies, size."""
         with self.store.read():
@@ -225,6 +247,7 @@ class Index:
 
     # ------------------------------------------------------------------ public operations
 
+    @_locked
     def query(self, item: str | Article, passages: bool = True, **fields: Any) -> QueryResult:
         """What a scan of (index + this article) reports for it: its matches, best first, and
         the passages it added relative to its cluster. Reads only; nothing is stored.
@@ -309,6 +332,7 @@ class Index:
             self._terms.clear()
             raise
 
+    @_locked
     def remove(self, article_id: str) -> bool:
         """Remove an article (True if it was there). Document frequencies and close-copy groups follow."""
         with self._writing():
@@ -319,6 +343,7 @@ class Index:
                 self._commit_meta()
         return bool(found)
 
+    @_locked
     def expire(self, before: str | _dt.datetime | _dt.date) -> int:
         """Remove the articles published before this time (undated ones stay); returns how many."""
         when = parse_published(before)
@@ -762,6 +787,7 @@ class Index:
 
     # ------------------------------------------------------------------ writing
 
+    @_locked
     def _write_batch(self, batch: list[Article]) -> int:
         batch = sorted(batch, key=lambda a: a.id)
         prints = fingerprint([a.text for a in batch], self.params)

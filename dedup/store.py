@@ -42,7 +42,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["SCHEMA_VERSION", "IndexError_", "SqlStore", "StoreError", "open_store"]
+__all__ = ["SCHEMA_VERSION", "SqlStore", "StoreError", "open_store"]
 
 SCHEMA_VERSION = 1
 _APPLICATION_ID = 0x64656475  # "dedu": SQLite header field, marks the file as a dedup index
@@ -58,9 +58,6 @@ LINK_COLUMNS = ("a", "b", "relation", "tier", "shared", "jaccard", "c_ab", "c_ba
 
 class StoreError(RuntimeError):
     """The index cannot be opened or used (damaged, foreign, different parameters)."""
-
-
-IndexError_ = StoreError  # an alias for callers that think of it as the index's error
 
 
 def _schema(blob: str, real: str, bigint: str) -> list[str]:

@@ -309,3 +309,21 @@ def test_quick_check_gives_the_same_matches() -> None:
         assert [(m.id, m.relation, m.jaccard, m.containment_query_in_match, m.cosine) for m in full] == \
             [(m.id, m.relation, m.jaccard, m.containment_query_in_match, m.cosine) for m in quick]
         assert quick.added_sections == [] and quick.cluster is None
+
+
+def test_threads_may_share_an_index(tmp_path: Path) -> None:
+    import threading
+
+    with Index(tmp_path / "news.db") as index:
+
+        def work(k: int) -> None:
+            for i in range(15):
+                index.add(Article(f"t{k}-{i}", filler(80, seed=k * 100 + i)))
+                index.query(WIRE)
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(index) == 45
