@@ -108,14 +108,12 @@ class QueryResult(Sequence[Match]):
     cluster: ClusterResult | None
     id: str = QUERY_ID
 
-    @_locked
     def __len__(self) -> int:
         return len(self.matches)
 
     def __getitem__(self, item: Any) -> Any:
         return self.matches[item]
 
-    @_locked
     def __iter__(self) -> Iterator[Match]:
         return iter(self.matches)
 
@@ -211,9 +209,11 @@ class Index:
     def close(self) -> None:
         self.store.close()
 
+    @_locked
     def __len__(self) -> int:
         return self.store.count()
 
+    @_locked
     def __iter__(self) -> Iterator[str]:
         """The stored ids, in order."""
         return iter(self.store.iter_ids())
