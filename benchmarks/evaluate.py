@@ -969,7 +969,7 @@ def reuters_sample(
 # --------------------------------------------------------------------------- main
 
 
-SECTIONS = ("clough", "bbc", "seeds", "reuters")
+SECTIONS = ("clough", "bbc", "seeds", "reuters", "stories")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -1018,6 +1018,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bbc": lambda: bbc(args.data),
         "seeds": lambda: seeds(args.seeds, args.data),
         "reuters": lambda: reuters(args.data, args.sample_size),
+        "stories": lambda: stories(args.data),
     }
     report: dict[str, Any] = {"dedup": dedup.__version__, "platform": platform.platform(), "sections": {}}
     timings = []
@@ -1044,6 +1045,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.json.write_text(json.dumps(report, indent=1, default=_jsonable), encoding="utf-8")
     print(f"wrote {args.out} and {args.json}")
     return 0
+
+
+# --------------------------------------------------------------------------- 5. Stories (ARI)
+
+
+def _partition(result: ScanResult, ids: Sequence[str], level: str = "cluster") -> list[str]:
+    """Each article's story (or family) label; an article alone is a group of its own."""
+    if level == "cluster":
+        label = {a.id: a.cluster for a in result.articles}
+    else:
+        label = {m: f.id for c in result.clusters for f in c.families for m in f.members}
+    return [label.get(i) or f"alone:{i}" for i in ids]
+
+
+def stories(data: Path) -> Section:
+    """Cluster quality as the adjusted Rand index against every labelled grouping at hand."""
+    from sklearn.metrics import adjusted_rand_score
+
+    sec = Section("5. Stories and families: ARI against labels")
+    rows = []
+    sets = (
+        ("Clough-Stevenson", "clough_stevenson_short_answers", "task", "stories vs the 5 tasks (answers on one task)"),
+        ("news_pages_2018", "news_pages_2018", "event", "stories vs the 2 events"),
+    )
+    for name, folder, key, what in sets:
+        path = data / folder / "documents.jsonl"
+        if not path.is_file():
+            continue
+        records = read_jsonl(path)
+        articles = [Article.from_record(r) for r in records]
+        truth = {str(r["id"]): str(r.get(key)) for r in records}
+        result = Scanner().scan(articles)
+        ids = [a.id for a in articles]
+        rows.append([name, what, round(adjusted_rand_score([truth[i] for i in ids], _partition(result, ids)), 3),
+                     len(result.clusters)])
+    path = data / "bbc_news_fulltext" / "documents.jsonl"
+    if path.is_file():
+        articles = [Article.from_record(r) for r in read_jsonl(path)]
+        ids = [a.id for a in articles]
+        groups = {a.id: canon(a.text) for a in articles}
+        size = Counter(groups.values())
+        truth = [groups[i] if size[groups[i]] > 1 else f"alone:{i}" for i in ids]
+        result = Scanner().scan(articles)
+        fam = _partition(result, ids, "family")
+        rows.append(["BBC", "families vs the exact-duplicate groups (body text)",
+                     round(adjusted_rand_score(truth, fam), 3), sum(len(c.families) for c in result.clusters)])
+    if not rows:
+        sec.skipped = "no labelled corpus found"
+        return sec
+    sec.table(["data set", "grouping scored", "ARI", "clusters (families for BBC)"], rows)
+    sec.data["ari"] = {r[0]: r[2] for r in rows}
+    return sec
 
 
 def _jsonable(value: Any) -> Any:

@@ -16,9 +16,10 @@ import numpy as np
 from . import relation
 from .article import Article, Skipped
 from .attribution import core, groups, origin
+from .evidence import SharedRuns
 from .link import Links
 from .origin import OriginClues
-from .result import ArticleResult, ClusterResult, PairResult, Passage, ScanResult
+from .result import ArticleResult, ClusterResult, Family, PairResult, Passage, ScanResult
 from .sections import merge_sections
 
 __all__ = ["assemble", "pair_order"]
@@ -34,14 +35,20 @@ def assemble(
     skipped: Sequence[Skipped],
     links: Links,
     labels: np.ndarray,
+    families: np.ndarray,
     passages: Sequence[list[Passage]],
     clues: Sequence[OriginClues],
     sources: Sequence[int | None],
+    runs: SharedRuns | None = None,
 ) -> ScanResult:
-    """The result of a scan (``stats`` holds counts; the driver adds timings and parameters)."""
+    """The result of a scan (``stats`` holds counts; the driver adds timings and parameters).
+
+    ``labels`` are stories, ``families`` groups of verbatim copies (-1: none);
+    ``runs`` gives each pair's shared spans.
+    """
     ids = [a.id for a in articles]
-    clusters, names = _clusters(ids, links, labels, passages, clues, sources)
-    pairs = sorted((_pair(ids, links, k, sources[k]) for k in range(len(links))), key=pair_order)
+    clusters, names = _clusters(ids, links, labels, families, passages, clues, sources)
+    pairs = sorted((_pair(ids, links, k, sources[k], runs) for k in range(len(links))), key=pair_order)
     article_results = [
         ArticleResult(
             id=article.id,
@@ -65,6 +72,7 @@ def _clusters(
     ids: list[str],
     links: Links,
     labels: np.ndarray,
+    families: np.ndarray,
     passages: Sequence[list[Passage]],
     clues: Sequence[OriginClues],
     sources: Sequence[int | None],
@@ -74,6 +82,12 @@ def _clusters(
     cluster_of_link = np.where(inside, labels[links.pairs[:, 0]], -1) if len(links) else np.zeros(0, np.int64)
     names: dict[int, str] = {}
     clusters = []
+    families_of: dict[int, list[list[int]]] = {}
+    for group in groups(families):
+        if len(group) > 1 and labels[group[0]] >= 0:
+            families_of.setdefault(int(labels[group[0]]), []).append(group)
+    is_verbatim = links.relation >= relation.DERIVED
+    verbatim = (links.take(is_verbatim), [sources[int(k)] for k in np.flatnonzero(is_verbatim)])
     for number, members in enumerate(ordered, start=1):
         name = f"c{number}"
         found = origin(members, clues, links, sources)
@@ -86,13 +100,35 @@ def _clusters(
                 origin=ids[found] if found is not None else None,
                 relations=dict(counts),
                 core=core(members, found, passages, ids),
+                families=_families(name, families_of.get(int(labels[members[0]]), []), ids, verbatim, passages,
+                                   clues),
             )
         )
     return clusters, names
 
 
-def _pair(ids: list[str], links: Links, k: int, source: int | None) -> PairResult:
+def _families(
+    story: str,
+    inside: list[list[int]],
+    ids: list[str],
+    verbatim: tuple[Links, list[int | None]],
+    passages: Sequence[list[Passage]],
+    clues: Sequence[OriginClues],
+) -> list[Family]:
+    """A story's families (of two or more members), largest first, each with its origin and core."""
+    out = []
+    for number, group in enumerate(sorted(inside, key=lambda g: (-len(g), ids[g[0]])), start=1):
+        found = origin(group, clues, *verbatim)
+        out.append(Family(f"{story}.f{number}", [ids[m] for m in group], ids[found] if found is not None else None,
+                          core(group, found, passages, ids)))
+    return out
+
+
+def _pair(ids: list[str], links: Links, k: int, source: int | None, runs: SharedRuns | None) -> PairResult:
     i, j = (int(x) for x in links.pairs[k])
+    spans = []
+    if runs is not None and runs.possible(links.shared[k]):
+        spans = [s.as_dict() | {"words": s.words} for s in runs.spans(i, j)]
     return PairResult(
         a=ids[i],
         b=ids[j],
@@ -102,6 +138,7 @@ def _pair(ids: list[str], links: Links, k: int, source: int | None) -> PairResul
         containment_b_in_a=float(links.containment_b_in_a[k]),
         cosine=float(links.cosine[k]),
         source=None if source is None else ids[i] if source == 0 else ids[j],
+        spans=spans,
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
+import io
+import json
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -15,14 +17,16 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from .article import Article, Skipped
+from .compare import SpecError, comparison, distinct, load_spec, render_compare_table
+from .html import render_compare_html, render_html
 from .load import DEFAULT_MAX_BYTES, iter_articles
 from .params import Params
 from .pipeline import Scanner
-from .report import render_table, table_text, to_csv, to_json, write_atomic, write_json
+from .report import output_problem, render_table, table_text, to_csv, to_json, write_atomic, write_json
 from .result import ScanResult
+from .safe import visible
 
 app = typer.Typer(
     help="Find duplicate and derivative news content: wire copy, rewrites, and what each outlet added.",
@@ -39,6 +43,19 @@ class Format(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
+    html = "html"
+
+
+class PassageMode(str, Enum):
+    all = "all"
+    added = "added"
+    none = "none"
+
+
+class CompareFormat(str, Enum):
+    table = "table"
+    json = "json"
+    html = "html"
 
 
 class Interrupted(BaseException):
@@ -53,8 +70,16 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Interrupted()
 
 
+def _stdout() -> Console:
+    """The console for tables: the terminal's width; 160 columns when piped to a file or a
+    program and COLUMNS is not set (rich would otherwise assume 80)."""
+    if not sys.stdout.isatty() and "COLUMNS" not in os.environ:
+        return Console(width=160)
+    return Console()
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
+    err.print(f"[bold red]error:[/] {escape(visible(message))}")
     return typer.Exit(code)
 
 
@@ -92,6 +117,21 @@ def scan(
         float, typer.Option(min=0.01, max=1.0, help="Linked share needed to merge clusters.")
     ] = DEFAULTS.min_density,
     no_passages: Annotated[bool, typer.Option("--no-passages", help="Skip passage attribution.")] = False,
+    passages: Annotated[
+        PassageMode,
+        typer.Option("--passages", help="JSON: all passages with text; 'added': only added passages and sections, "
+                                        "offsets without text; 'none': no attribution (as --no-passages)."),
+    ] = PassageMode.all,
+    limit: Annotated[
+        int | None, typer.Option(min=0, help="Table and HTML: show this many clusters, largest reuse first "
+                                             "(table default 25; 0 = all).")
+    ] = None,
+    min_size: Annotated[
+        int, typer.Option(min=2, help="Table and HTML: only clusters of at least this many members.")
+    ] = 2,
+    html_max_mb: Annotated[
+        float, typer.Option(min=0.5, help="HTML: cluster details stop at this size; the rest is listed, with a note.")
+    ] = 18.0,
     max_bytes: Annotated[int, typer.Option(min=1, help="Skip files larger than this many bytes.")] = DEFAULT_MAX_BYTES,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input was skipped.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or skip messages on stderr.")] = False,
@@ -99,10 +139,9 @@ def scan(
     """Scan PATH for articles carrying the same wire copy or the same story."""
     if not path.exists():
         raise _fail(f"path not found: {path} -- give a folder or a file of articles")
-    if output is not None and output.is_dir():
-        raise _fail(f"--output {output} is a folder; give a file path")
-    if output is not None and not output.absolute().parent.is_dir():
-        raise _fail(f"--output {output}: {output.parent} is not an existing folder; create it or write elsewhere")
+    problem = None if output is None else output_problem(output)
+    if problem is not None:
+        raise _fail(f"--output {output} {problem}" if problem.startswith("is ") else f"--output {output}: {problem}")
     scanner = Scanner(
         DEFAULTS.replace(
             shingle_size=shingle_size,
@@ -115,27 +154,39 @@ def scan(
             same_story=None if no_same_story else same_story,
             window_days=None if no_window else window_days,
             min_density=min_density,
-            passages=not no_passages,
+            passages=not no_passages and passages is not PassageMode.none,
         )
     )
+    mode = "none" if no_passages else passages.value
+    table_limit = 25 if limit is None else limit
+
+    def content(result: ScanResult) -> str:
+        if format is Format.csv:
+            return to_csv(result)
+        if format is Format.json:
+            return to_json(result, passages=mode)
+        if format is Format.html:
+            return render_html(result, max_bytes=int(html_max_mb * 1_000_000), limit=limit, min_size=min_size,
+                               title=f"dedup report: {path.name or path}")
+        return table_text(result, limit=table_limit, min_size=min_size)
+
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         result = _run(scanner, path, max_bytes, quiet)
-        content = {"json": to_json, "csv": to_csv}.get(format.value)
         if output is not None:
             try:
                 if format is Format.json:
-                    write_atomic(output, lambda stream: write_json(result, stream))
+                    write_atomic(output, lambda stream: write_json(result, stream, passages=mode))
                 else:
-                    write_atomic(output, content(result) if content else table_text(result))
+                    write_atomic(output, content(result))
             except OSError as exc:
                 raise _fail(f"cannot write --output {output}: {exc.strerror or exc}") from None
             if not quiet:
-                err.print(f"wrote {escape(str(output))}")
-        elif content is not None:
+                err.print(f"wrote {escape(visible(output))}")
+        elif format is not Format.table:
             sys.stdout.write(content(result))
         else:
-            Console().print(render_table(result))
+            _stdout().print(render_table(result, limit=table_limit, min_size=min_size))
     except (KeyboardInterrupt, Interrupted):
         err.print("interrupted: no report written")
         raise typer.Exit(130) from None
@@ -153,7 +204,7 @@ def _run(scanner: Scanner, path: Path, max_bytes: int, quiet: bool) -> ScanResul
             if isinstance(item, Skipped):
                 skipped.append(item)
                 if not quiet:
-                    err.print(f"[yellow]skipped[/] {escape(str(item))}")
+                    err.print(f"[yellow]skipped[/] {escape(visible(item))}")
             yield item
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -188,49 +239,43 @@ def _note_caps(result: ScanResult, params: Params) -> None:
 
 @app.command()
 def compare(
-    first: Annotated[Path, typer.Argument(help="An article file.")],
-    second: Annotated[Path, typer.Argument(help="Another article file.")],
+    first: Annotated[str, typer.Argument(help="An article: FILE, or FILE#ID for a record of a JSONL/JSON file.")],
+    second: Annotated[str, typer.Argument(help="Another article: FILE or FILE#ID.")],
+    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.table,
+    differences_only: Annotated[
+        bool, typer.Option("--differences-only", "-d", help="Hide the passages shared verbatim.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")
+    ] = None,
 ) -> None:
-    """Two articles side by side: their relation, the passages they share, what each added."""
-    articles: list[Article] = []
-    for path in (first, second):
-        if not path.is_file():
-            raise _fail(f"not a file: {path}")
-        loaded = list(iter_articles(path))
-        found = [a for a in loaded if isinstance(a, Article)]
-        if not found:
-            reasons = "; ".join(str(s) for s in loaded if isinstance(s, Skipped)) or "no article in it"
-            raise _fail(f"cannot read {path}: {reasons}")
-        articles.append(found[0])
-    if articles[0].id == articles[1].id:
-        articles[1] = dataclasses.replace(articles[1], id=f"{articles[1].id} (2)")
-    comparison = Scanner().compare(articles[0], articles[1])
-    pair = comparison.pairs[0] if comparison.pairs else None
-    console = Console()
-    if pair is None:
-        console.print("[bold]not linked[/]: no verbatim overlap or same-story similarity above the thresholds")
+    """Two articles side by side: their relation, passages lined up (shared verbatim,
+    rewritten, added), what each added."""
+    if output is not None and (output.is_dir() or not output.absolute().parent.is_dir()):
+        raise _fail(f"--output {output}: give a file path in an existing folder")
+    try:
+        a, b = distinct(load_spec(first), load_spec(second))
+    except SpecError as problem:
+        raise _fail(str(problem)) from None
+    data = comparison(Scanner().compare(a, b), differences_only=differences_only, first=a.id)
+    if format is CompareFormat.table and output is None:
+        _stdout().print(render_compare_table(data))
+        return
+    if format is CompareFormat.json:
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    elif format is CompareFormat.html:
+        text = render_compare_html(data)
     else:
-        a, b, source = escape(pair.a), escape(pair.b), escape(pair.source or "unknown")
-        console.print(
-            f"[bold]{pair.relation}[/]  jaccard {pair.jaccard:.2f}  "
-            f"{a} in {b} {pair.containment_a_in_b:.2f}  {b} in {a} {pair.containment_b_in_a:.2f}"
-            f"  cosine {pair.cosine:.2f}  source {source}"
-        )
-    table = Table(show_lines=True, expand=True)
-    for article in comparison.articles:
-        table.add_column(escape(article.id), ratio=1, overflow="fold")
-    columns = []
-    for article in comparison.articles:
-        lines = []
-        for p in article.passages:
-            if p.added:
-                tag = f"[red]+ added {p.score:.2f}{' ' + p.label if p.label else ''}[/]"
-            else:
-                tag = f"[green]= shared (match {p.match:.2f})[/]"
-            lines.append(f"{tag}\n{escape(p.text)}")
-        columns.append("\n\n".join(lines))
-    table.add_row(*columns)
-    console.print(table)
+        console = Console(file=io.StringIO(), width=160, force_terminal=False, color_system=None)
+        console.print(render_compare_table(data))
+        text = console.file.getvalue()  # type: ignore[attr-defined]
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            write_atomic(output, text)
+        except OSError as exc:
+            raise _fail(f"cannot write --output {output}: {exc.strerror or exc}") from None
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import hashlib
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,8 +25,9 @@ from .params import Params
 from .ragged import Ragged
 from .shingle import ShingleHasher
 from .sign import MinHasher
-from .story import term_counts
+from .story import term_counts, windowed
 from .verify import figure_set
+from .winnow import Fingerprints, winnow
 
 __all__ = ["Prints", "fingerprint"]
 
@@ -45,6 +46,15 @@ class Prints:
         MinHash signatures (datasketch ``affine32``).
     terms : (n, n_features) CSR float32, or None when the same-story tier is off
         Hashed content-word counts.
+    windows : (m, n_features) CSR float32, or None
+        Term counts of overlapping windows of long articles (``story_window``
+        tokens, half overlapping): a rewrite of part of a long page is compared
+        with that part, not with the whole page's diluted vector.
+    window_offsets : (n + 1,) int64
+        Article ``i``'s windows are rows ``window_offsets[i]:window_offsets[i + 1]``.
+    passages : Ragged of uint64, and passage_positions : Ragged of int64
+        Winnowed *k*-gram hashes (:mod:`dedup.winnow`) and the token position of
+        each: any shared run of ``winnow_k + winnow_window - 1`` words shares one.
     """
 
     exact_keys: np.ndarray
@@ -52,29 +62,53 @@ class Prints:
     shingles: Ragged
     signatures: np.ndarray
     terms: sp.csr_matrix | None
+    windows: sp.csr_matrix | None = None
+    window_offsets: np.ndarray | None = None
+    passages: Ragged = field(default_factory=Ragged.empty)
+    passage_positions: Ragged = field(default_factory=lambda: Ragged.empty(dtype=np.int64))
+
+    def passage_prints(self, rows: np.ndarray, k: int, w: int) -> Fingerprints:
+        """The winnowed fingerprints of some articles, as :mod:`dedup.postings` takes them."""
+        hashes, positions = self.passages.take(rows), self.passage_positions.take(rows)
+        return Fingerprints(hashes.values, positions.values, hashes.offsets, k=k, w=w)
+
+    def window_rows(self) -> Ragged:
+        """Window row numbers per article (an empty row for articles without windows)."""
+        offsets = self.window_offsets if self.window_offsets is not None else np.zeros(len(self) + 1, np.int64)
+        return Ragged(np.arange(int(offsets[-1]), dtype=np.int64), offsets)
 
     def __len__(self) -> int:
         return len(self.exact_keys)
 
     def take(self, rows: np.ndarray | Sequence[int]) -> Prints:
         rows = np.asarray(rows, dtype=np.int64)
+        chosen = self.window_rows().take(rows)
         return Prints(
             self.exact_keys[rows],
             self.figures.take(rows),
             self.shingles.take(rows),
             self.signatures[rows],
             self.terms[rows] if self.terms is not None else None,
+            self.windows[chosen.values] if self.windows is not None else None,
+            chosen.offsets,
+            self.passages.take(rows),
+            self.passage_positions.take(rows),
         )
 
     @classmethod
     def concat(cls, parts: Sequence[Prints]) -> Prints:
         terms = [p.terms for p in parts]
+        windows = [p.windows for p in parts]
         return cls(
             np.concatenate([p.exact_keys for p in parts]),
             Ragged.concat([p.figures for p in parts]),
             Ragged.concat([p.shingles for p in parts]),
             np.concatenate([p.signatures for p in parts]),
             sp.vstack(terms).tocsr() if terms and all(t is not None for t in terms) else None,
+            sp.vstack(windows).tocsr() if windows and all(w is not None for w in windows) else None,
+            Ragged.concat([p.window_rows() for p in parts]).offsets,
+            Ragged.concat([p.passages for p in parts]),
+            Ragged.concat([p.passage_positions for p in parts]),
         )
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -86,10 +120,15 @@ class Prints:
             "shingles": self.shingles.values,
             "shingle_offsets": self.shingles.offsets,
             "signatures": self.signatures,
+            "passages": self.passages.values,
+            "passage_positions": self.passage_positions.values,
+            "passage_offsets": self.passages.offsets,
         }
-        if self.terms is not None:
-            out |= {"term_indptr": self.terms.indptr.astype(np.int64), "term_indices": self.terms.indices,
-                    "term_data": self.terms.data}
+        for name, matrix in (("term", self.terms), ("window", self.windows)):
+            if matrix is not None:
+                out |= {f"{name}_indptr": matrix.indptr.astype(np.int64), f"{name}_indices": matrix.indices,
+                        f"{name}_data": matrix.data}
+        out["window_offsets"] = self.window_rows().offsets
         return out
 
     def to_bytes(self) -> bytes:
@@ -117,17 +156,24 @@ class Prints:
             count = int(np.prod(shape)) if shape else 1
             arrays[name] = np.frombuffer(data, dtype, count, position).reshape(shape).copy()
             position += count * dtype.itemsize
-        terms = None
-        if n_features is not None:
-            n = len(arrays["exact_keys"])
-            terms = sp.csr_matrix((arrays["term_data"], arrays["term_indices"], arrays["term_indptr"]),
-                                  shape=(n, n_features))
+        matrices: dict[str, sp.csr_matrix | None] = {"term": None, "window": None}
+        for name in matrices:
+            if n_features is not None and f"{name}_data" in arrays:
+                rows = len(arrays[f"{name}_indptr"]) - 1
+                matrices[name] = sp.csr_matrix(
+                    (arrays[f"{name}_data"], arrays[f"{name}_indices"], arrays[f"{name}_indptr"]),
+                    shape=(rows, n_features),
+                )
         return cls(
             arrays["exact_keys"],
             Ragged(arrays["figures"], arrays["figure_offsets"]),
             Ragged(arrays["shingles"], arrays["shingle_offsets"]),
             arrays["signatures"],
-            terms,
+            matrices["term"],
+            matrices["window"],
+            arrays["window_offsets"],
+            Ragged(arrays["passages"], arrays["passage_offsets"]),
+            Ragged(arrays["passage_positions"], arrays["passage_offsets"]),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -151,7 +197,16 @@ def fingerprint(texts: Sequence[str], params: Params) -> Prints:
     keys = np.array([exact_key(n) for n in normalized], dtype="S16")
     tokenized = [token_text(n) for n in normalized]
     batch = ShingleHasher(params.shingle_size).transform_tokens(tokenized)
-    terms = term_counts(tokenized, params.n_features) if params.same_story is not None else None
+    terms, windows, window_offsets = None, None, np.zeros(len(texts) + 1, np.int64)
+    if params.same_story is not None:
+        terms = term_counts(tokenized, params.n_features)
+        pieces, window_offsets = windowed(tokenized, params.story_window)
+        windows = term_counts(pieces, params.n_features)
     figures = Ragged.from_rows([figure_set(t) for t in tokenized])
     signatures = _minhasher(params.num_perm, params.seed).transform(batch)
-    return Prints(keys, figures, batch.set_rows(), signatures, terms)
+    kgrams = batch if params.winnow_k == params.shingle_size else ShingleHasher(params.winnow_k).transform_tokens(
+        tokenized
+    )
+    winnowed = winnow(kgrams, w=params.winnow_window, k=params.winnow_k)
+    return Prints(keys, figures, batch.set_rows(), signatures, terms, windows, window_offsets,
+                  Ragged(winnowed.hashes, winnowed.offsets), Ragged(winnowed.positions, winnowed.offsets))

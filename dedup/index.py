@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
+import itertools
 import json
 import math
 import os
@@ -51,13 +52,14 @@ from .attribution import attribute, provenance
 from .candidates import BandedLSH
 from .cluster import cluster_links
 from .fingerprint import Prints, fingerprint
-from .link import Links, representatives, verify
+from .link import Links, representatives, verify, with_cosines
 from .params import Params
 from .ragged import Ragged
 from .result import ClusterResult, Passage, Section
 from .sign import EMPTY_SIGNATURE_VALUE
 from .store import SqlStore, StoreError, open_store
-from .story import Idf, probe_neighbours, row_cosines, shared_terms
+from .story import Idf, probe_neighbours, shared_terms
+from .verify import Overlaps
 
 __all__ = ["Index", "Match", "QueryResult", "StoreError"]
 
@@ -151,6 +153,7 @@ class _Linked:
     topk_new: dict[int, np.ndarray]
     topk_stored: dict[int, np.ndarray]
     new_terms: sp.csr_matrix | None = None
+    new_prints: Prints | None = None
 
 
 class Index:
@@ -195,6 +198,7 @@ class Index:
         self._df = np.zeros(0, np.int64)
         self._n_docs = 0
         self._terms: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._windows: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         self._present: tuple[str | None, np.ndarray] = (None, np.empty(0, np.int64))
 
     # ------------------------------------------------------------------ context, basics
@@ -330,6 +334,7 @@ class Index:
         except BaseException:
             self._version = None
             self._terms.clear()
+            self._windows.clear()
             raise
 
     @_locked
@@ -518,8 +523,8 @@ class Index:
         links = Links.concat(found_links)
         tier = np.concatenate(tiers)
         if params.same_story is not None and prints.terms is not None and len(links):
-            links = self._with_cosines(nodes, links, prints.terms, df_delta, n_delta)
-        return _Linked(nodes, links, tier, counted, df_delta, n_delta, topk_new, topk_stored, prints.terms)
+            links = self._with_cosines(nodes, links, prints, df_delta, n_delta)
+        return _Linked(nodes, links, tier, counted, df_delta, n_delta, topk_new, topk_stored, prints.terms, prints)
 
     def _verify(self, nodes: dict[int, _Node], pairs: list[tuple[int, int]]) -> Links:
         """``verify`` on node pairs ``(a, b)``, ``a`` the lower id; pairs of the result are node numbers."""
@@ -651,10 +656,19 @@ class Index:
         expanded_story = _node_pairs([(nodes[a].key, nodes[b].key) for a, b in story], groups, nodes,
                                       params.max_exact_group)
         copies = self._verify(nodes, expanded_copies)
-        zeros = np.zeros(len(expanded_story))
-        same = Links(np.array(expanded_story, dtype=np.int64).reshape(-1, 2),
-                     relation.codes(len(expanded_story), relation.SAME_STORY), zeros, zeros, zeros, zeros, zeros)
-        return Links.concat([copies, same]), topk_new, topk_stored
+        return Links.concat([copies, self._same_story_links(nodes, expanded_story)]), topk_new, topk_stored
+
+    def _same_story_links(self, nodes: dict[int, _Node], pairs: list[tuple[int, int]]) -> Links:
+        """``same_story`` links of node pairs, with their shingle overlaps (as ``story_links`` gives them)."""
+        if not pairs:
+            return Links.empty()
+        numbers = sorted({n for p in pairs for n in p}, key=lambda n: nodes[n].id)
+        position = {n: i for i, n in enumerate(numbers)}
+        side = _prints(nodes, numbers)
+        local = np.array([[position[a], position[b]] for a, b in pairs], dtype=np.int64)
+        overlaps = Overlaps.compute(side.shingles, side.shingles, local)
+        links = Links.from_overlaps(local, relation.codes(len(local), relation.SAME_STORY), overlaps)
+        return _renumber(links, np.array(numbers, dtype=np.int64))
 
     def _neighbours(
         self,
@@ -708,15 +722,38 @@ class Index:
             out.extend((rows[r], columns[c], float(score), bool(ok)) for (r, c), score, ok in zip(
                 pairs.tolist(), scores.tolist(), shared.tolist(), strict=True))
 
-    def _with_cosines(self, nodes: dict[int, _Node], links: Links, new_terms: sp.csr_matrix,
+    def _with_cosines(self, nodes: dict[int, _Node], links: Links, new: Prints,
                       df_delta: dict[int, int], n_delta: int) -> Links:
+        """``with_cosines`` on the linked articles: whole articles and the windows of long ones, weighted
+        with the index's document frequencies (over the terms in use: the same values)."""
         numbers = sorted({int(n) for n in links.pairs.ravel()}, key=lambda n: nodes[n].id)
-        counts = self._term_rows(nodes, numbers, new_terms)
-        used, compact = _compact(counts)
-        vectors = self._idf(df_delta, n_delta, used).transform(compact)
+        counts = self._term_rows(nodes, numbers, new.terms)
+        windows, offsets = self._window_rows(numbers, new)
+        used, compact = _compact(sp.vstack([counts, windows]).tocsr())
+        idf = self._idf(df_delta, n_delta, used)
+        terms, window_counts = compact[: len(numbers)], compact[len(numbers) :]
+        side = Prints(np.zeros(len(numbers), "S16"), Ragged.empty(len(numbers)), Ragged.empty(len(numbers)),
+                      np.zeros((len(numbers), 1), np.uint32), terms, window_counts, offsets)
         position = {n: i for i, n in enumerate(numbers)}
-        local = np.array([[position[int(a)], position[int(b)]] for a, b in links.pairs], dtype=np.int64)
-        return links.with_cosine(row_cosines(vectors, vectors, local))
+        local = _relabel(links, position)
+        return _renumber(with_cosines(local, side, idf, idf.transform(terms)), np.array(numbers, dtype=np.int64))
+
+    def _window_rows(self, numbers: Sequence[int], new: Prints) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Term counts of the windows of these articles (long ones have some) and their offsets."""
+        missing = [n for n in numbers if n >= 0 and n not in self._windows]
+        if missing:
+            if len(self._windows) + len(missing) > _TERM_CACHE:
+                self._windows.clear()
+            for seq, blob in self.store.articles(missing, ("windows",)):
+                self._windows[int(seq)] = _decode_windows(blob)
+        rows: list[tuple[np.ndarray, np.ndarray]] = []
+        sizes = []
+        for n in numbers:
+            found = self._windows[n] if n >= 0 else _new_windows(new, -1 - n)
+            rows.extend(found)
+            sizes.append(len(found))
+        offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        return _csr(rows, self.params.n_features), offsets
 
     # ------------------------------------------------------------------ the query's cluster and passages
 
@@ -726,8 +763,8 @@ class Index:
         matched = sorted({int(n) for n in links.pairs.ravel() if n >= 0})
         stored = self._component(set(matched), excluded, close_only=False)
         self._load({int(n) for n in stored.pairs.ravel()}, nodes, full=False)
-        if linked.new_terms is not None and len(stored):
-            stored = self._with_cosines(nodes, stored, linked.new_terms, linked.df_delta, linked.n_delta)
+        if linked.new_prints is not None and linked.new_terms is not None and len(stored):
+            stored = self._with_cosines(nodes, stored, linked.new_prints, linked.df_delta, linked.n_delta)
         every = Links.concat([links, stored])
         members = sorted({int(n) for n in every.pairs.ravel()} | {-1}, key=lambda n: nodes[n].id)
         position = {n: i for i, n in enumerate(members)}
@@ -749,7 +786,7 @@ class Index:
         shingles = Ragged.from_rows([self._shingles(nodes, n) for n in keep])
         idf = self._idf(linked.df_delta, linked.n_delta, None) if params.same_story is not None else None
         passages = attribute(articles, shingles, sub_labels, idf, params)
-        result = assemble(articles, [], local_links, sub_labels, passages,
+        result = assemble(articles, [], local_links, sub_labels, sub_labels, passages,
                           *provenance(articles, passages, sub_labels, local_links))
         me = result.article(article.id)
         matches = []
@@ -810,6 +847,7 @@ class Index:
                     article.text, _extra(article), node.key, prints.signatures[i].tobytes(),
                     prints.shingles.row(i).tobytes(), prints.figures.row(i).tobytes(),
                     terms[0].tobytes() + terms[1].tobytes() if terms is not None else None,
+                    _encode_windows(_new_windows(prints, i)),
                     int(linked.counted.get(-1 - i, True)),
                     linked.topk_new.get(-1 - i, np.empty(0, np.float32)).astype(np.float32).tobytes(),
                 ))
@@ -867,6 +905,7 @@ class Index:
         self._apply_df(delta, sum(sign for _, sign in changed))
         for n in seqs:
             self._terms.pop(n, None)
+            self._windows.pop(n, None)
 
 
 # ---------------------------------------------------------------------- helpers (no maths: shapes and rows)
@@ -991,6 +1030,31 @@ def _decode_terms(blob: bytes | None) -> tuple[np.ndarray, np.ndarray]:
         return np.empty(0, np.int32), np.empty(0, np.float32)
     half = len(blob) // 2
     return np.frombuffer(blob[:half], np.int32), np.frombuffer(blob[half:], np.float32)
+
+
+def _new_windows(prints: Prints, i: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The windows of new article ``i`` as stored rows."""
+    if prints.windows is None or prints.window_offsets is None:
+        return []
+    return [_row(prints.windows, w) for w in range(int(prints.window_offsets[i]), int(prints.window_offsets[i + 1]))]
+
+
+def _encode_windows(rows: list[tuple[np.ndarray, np.ndarray]]) -> bytes:
+    sizes = np.array([len(r[0]) for r in rows], dtype=np.int32)
+    return b"".join([np.int32(len(rows)).tobytes(), sizes.tobytes(), *(r[0].tobytes() for r in rows),
+                     *(r[1].tobytes() for r in rows)])
+
+
+def _decode_windows(blob: bytes | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    if not blob:
+        return []
+    count = int(np.frombuffer(blob, np.int32, 1)[0])
+    sizes = np.frombuffer(blob, np.int32, count, 4)
+    total = int(sizes.sum())
+    indices = np.frombuffer(blob, np.int32, total, 4 + 4 * count)
+    data = np.frombuffer(blob, np.float32, total, 4 + 4 * count + 4 * total)
+    bounds = np.concatenate(([0], np.cumsum(sizes)))
+    return [(indices[a:b], data[a:b]) for a, b in itertools.pairwise(bounds.tolist())]
 
 
 def _csr(rows: list[tuple[np.ndarray, np.ndarray]], n_features: int) -> sp.csr_matrix:

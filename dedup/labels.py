@@ -32,6 +32,8 @@ _SPEAKER = re.compile(
     rf"|{_NAME}(?:\s+{_NAME}){{0,2}}\s+\((?:[^)]{{1,40}})\))"
     rf"\s*[:\u2014-]\s+\S",
 )
+_AGENCY = r"AP|Reuters|AFP|dpa|PA|ANSA|EFE|Xinhua|Bloomberg|UPI|Kyodo|Yonhap|TASS|BTA|Associated Press"
+_DATELINE = re.compile(rf"^\s*[A-Z][\w.' -]{{0,60}}?\((?:{_AGENCY})\)\s*[:\u2013\u2014-]", re.IGNORECASE)
 _GENERIC_SPEAKER = re.compile(rf"^\s*{_NAME}(?:\s+{_NAME}){{0,2}}:\s+\S")
 _INTERVIEW_HEADING = re.compile(
     r"^\s*(?:\W{0,3})(?:(?:exclusive|an?)\s+)?(?:interview|q\s*&\s*a|in conversation)\b"
@@ -45,7 +47,9 @@ _BOILERPLATE = re.compile(
     r"click here\b|advertisement$|trending now$|more from\b|most read$|"
     r"comments?$|tags?:|copyright\b|\u00a9|all rights reserved|[^\n]{0,60}all rights reserved\.?$|"
     r"this (?:article|story) (?:was|has been) (?:originally )?published\b|"
-    r"(?:our|the) newsletter\b|we use cookies\b|download (?:our|the) app\b)",
+    r"(?:our|the) newsletter\b|we use cookies\b|download (?:our|the) app\b|"
+    r"a link has been (?:sent|posted)\b|join the conversation\b|to find out more about facebook commenting\b|"
+    r"(?:email|e-mail) this (?:article|story)\b|print this (?:article|story|page)\b)",
     re.IGNORECASE,
 )
 _CREDIT_WORDS = r"sources?|additional reporting|reporting|writing|editing|compiled|contributing|with reporting"
@@ -74,8 +78,9 @@ _CAPTION = re.compile(
 
 
 def is_speaker_turn(text: str) -> bool:
-    """A Q&A turn: 'Editor: ...', 'Dr. Tran: ...', 'Q: ...', 'Jane Doe (analyst): ...'."""
-    return bool(_SPEAKER.match(text))
+    """A Q&A turn: 'Editor: ...', 'Dr. Tran: ...', 'Q: ...', 'Jane Doe (analyst): ...'; not a wire
+    dateline ('HELSINKI (AP) — ...', 'LONDON, March 3 (Reuters) -')."""
+    return bool(_SPEAKER.match(text)) and not _DATELINE.match(text)
 
 
 def is_interview_heading(text: str) -> bool:

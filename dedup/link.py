@@ -20,7 +20,7 @@ Stages, in the order a scan runs them:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,10 +31,20 @@ from . import relation
 from .candidates import decode_pairs, encode_pairs
 from .fingerprint import Prints
 from .params import Params
-from .story import neighbours, row_cosines
-from .verify import Overlaps, figures_agree, verbatim_relations
+from .story import Idf, neighbours, row_cosines
+from .verify import Overlaps, verbatim_relations
 
-__all__ = ["Copies", "Links", "collapsed_groups", "exact_pairs", "expand", "representatives", "story_links", "verify"]
+__all__ = [
+    "Copies",
+    "Links",
+    "collapsed_groups",
+    "exact_pairs",
+    "expand",
+    "families_for_df",
+    "representatives",
+    "story_links",
+    "verify",
+]
 
 
 @dataclass(frozen=True)
@@ -186,20 +196,23 @@ def expand(links: Links, copies: Copies, max_group: int) -> Links:
 def verify(left: Prints, right: Prints, pairs: np.ndarray, params: Params) -> Links:
     """Candidate pairs re-checked on their shingle sets; only pairs with a verbatim relation stay.
 
-    A pair sharing its wording but not its figures (the same template filled in
-    for another company or another day) is not a copy.
+    Whether the overlap is copying or a template, a quotation, a recurring
+    report is decided on the shared runs afterwards (:func:`dedup.evidence.credible`).
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     overlaps = Overlaps.compute(left.shingles, right.shingles, pairs)
     exact = left.exact_keys[pairs[:, 0]] == right.exact_keys[pairs[:, 1]]
     codes = verbatim_relations(overlaps, exact, params)
-    for k in np.flatnonzero((codes != relation.NONE) & ~exact):
-        i, j = pairs[k]
-        if not figures_agree(left.figures.row(i), right.figures.row(j), params.min_figures, params.min_figure_share):
-            codes[k] = relation.NONE
     keep = codes != relation.NONE
-    return Links.from_overlaps(pairs[keep], codes[keep], Overlaps(*(getattr(overlaps, f)[keep] for f in (
-        "shared", "jaccard", "containment_a_in_b", "containment_b_in_a"))))
+    return Links.from_overlaps(pairs[keep], codes[keep], overlaps.take(keep))
+
+
+def families_for_df(n_docs: int, links: Links) -> np.ndarray:
+    """A family id per article for counting passage document frequencies: the groups of
+    exact and near-duplicate copies (connected), every other article its own."""
+    close = links.pairs[links.relation >= relation.NEAR_DUPLICATE]
+    graph = sp.coo_matrix((np.ones(len(close)), (close[:, 0], close[:, 1])), shape=(n_docs, n_docs))
+    return connected_components(graph, directed=False)[1].astype(np.int64)
 
 
 def collapsed_groups(n_docs: int, links: Links, groups: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -240,32 +253,65 @@ def representatives(n_docs: int, links: Links) -> np.ndarray:
 
 
 def story_links(
-    prints: Prints, vectors: sp.csr_matrix, times: np.ndarray | None, rows: np.ndarray, known: Links, params: Params
+    prints: Prints,
+    idf: Idf,
+    vectors: sp.csr_matrix,
+    times: np.ndarray | None,
+    rows: np.ndarray,
+    known: Links,
+    params: Params,
+    accept: Callable[[Links], np.ndarray] | None = None,
 ) -> Links:
     """Nearest TF-IDF neighbours among the articles ``rows`` (positions) not already linked:
     verified verbatim first (they also catch copies whose Jaccard is too low for LSH,
-    like a short excerpt of a long text), the rest ``same_story``."""
+    like a short excerpt of a long text), the rest ``same_story``, with their overlaps.
+
+    ``accept`` says which verified copies the evidence bears out (the others are
+    ``same_story``). Long articles take part with their windows too
+    (:attr:`Prints.windows`), so a rewrite of one part of a long page is
+    compared with that part.
+    """
     assert params.same_story is not None
     n_docs = len(prints)
+    window_rows = prints.window_rows().take(rows)
+    owners = np.concatenate([rows, rows[window_rows.row_ids()]])
+    stacked = vectors[rows]
+    if prints.windows is not None and len(window_rows.values):
+        stacked = sp.vstack([stacked, idf.transform(prints.windows[window_rows.values])]).tocsr()
     found, _ = neighbours(
-        vectors[rows],
-        times[rows] if times is not None else None,
+        stacked,
+        times[owners] if times is not None else None,
         k=params.story_neighbours,
         min_cosine=params.same_story,
         window_days=params.window_days,
         min_shared_terms=params.story_min_terms,
+        owners=owners,
     )
-    found = rows[found].reshape(-1, 2)
     found = found[~np.isin(found[:, 0] * n_docs + found[:, 1], known.codes(n_docs))]
     copies = verify(prints, prints, found, params)
+    if accept is not None:
+        copies = copies.take(accept(copies))
     story = found[~np.isin(found[:, 0] * n_docs + found[:, 1], copies.codes(n_docs))]
-    zeros = np.zeros(len(story))
-    same_story = Links(story, relation.codes(len(story), relation.SAME_STORY), zeros, zeros, zeros, zeros, zeros)
+    overlaps = Overlaps.compute(prints.shingles, prints.shingles, story)
+    same_story = Links.from_overlaps(story, relation.codes(len(story), relation.SAME_STORY), overlaps)
     return Links.concat([copies, same_story])
 
 
-def with_cosines(links: Links, vectors: sp.csr_matrix | None) -> Links:
-    """The links with the TF-IDF cosine of each pair (0 without vectors)."""
-    if vectors is None:
+def with_cosines(links: Links, prints: Prints, idf: Idf | None, vectors: sp.csr_matrix | None) -> Links:
+    """The links with the TF-IDF cosine of each pair (0 without vectors): the best of
+    the whole articles and of their windows, when an article is long enough to have some."""
+    if vectors is None or idf is None:
         return links
-    return links.with_cosine(row_cosines(vectors, vectors, links.pairs))
+    cosine = row_cosines(vectors, vectors, links.pairs)
+    windows = prints.window_rows()
+    if prints.windows is None or len(windows.values) == 0:
+        return links.with_cosine(cosine)
+    has = windows.sizes() > 0
+    long_pairs = np.flatnonzero(has[links.pairs[:, 0]] | has[links.pairs[:, 1]])
+    window_vectors = idf.transform(prints.windows)
+    for k in long_pairs:
+        i, j = links.pairs[k]
+        left = sp.vstack([vectors[i], window_vectors[windows.row(i)]])
+        right = sp.vstack([vectors[j], window_vectors[windows.row(j)]])
+        cosine[k] = max(cosine[k], float((left @ right.T).max()))
+    return links.with_cosine(cosine)

@@ -12,7 +12,9 @@ Formats, chosen by suffix (case-insensitive):
     One article; the text is kept exactly as decoded (offsets index into it).
 ``.html``, ``.htm``
     One article; the main text is extracted with trafilatura (menus, footers
-    and comments left out), paragraphs separated by blank lines.
+    and comments left out, ``<template>`` content dropped), paragraphs separated
+    by blank lines. Pages of more than :data:`HTML_MAX_ELEMENTS` elements take a
+    linear streaming extractor instead (trafilatura's time grows with the page).
 ``.json``
     One article object, or an array of them.
 ``.jsonl``
@@ -20,13 +22,16 @@ Formats, chosen by suffix (case-insensitive):
 
 Article ids are paths relative to the scanned folder with forward slashes
 (``'a/b.txt'``), the file name when a single file is scanned, or the ``id``
-field of a JSON record. Items come out in sorted path order, so two scans of
-the same folder give the same sequence.
+field of a JSON record -- renamed ``'<file>#<id>'`` when it is another file's
+path or another file's record id, so that no source shadows another. Items
+come out in sorted path order, so two scans of the same folder give the same
+sequence.
 """
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import errno
 import io
 import json
@@ -42,9 +47,11 @@ from pathlib import Path
 from typing import Any
 
 from dedup.article import Article, Skipped
+from dedup.normalize import is_blank
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "HTML_MAX_ELEMENTS",
     "SUFFIXES",
     "LoadError",
     "decode_bytes",
@@ -59,6 +66,12 @@ DEFAULT_MAX_BYTES = 20_000_000
 streamed and exempt as a whole, but each of its lines is held to the limit."""
 
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
+
+HTML_MAX_ELEMENTS = 20_000
+"""Pages with more elements than this skip trafilatura (about 0.1 ms per element, superlinear on
+some pages) for the streaming extractor (linear: about 1.5 s for 15 MB), which drops scripts,
+styles, templates, menus, headers, footers, asides and forms by tag but has none of trafilatura's
+boilerplate heuristics. Real article pages have a few thousand elements."""
 
 _SNIFF_BYTES = 8192
 _MAX_CONTROL_SHARE = 0.10
@@ -77,6 +90,7 @@ _LINE_CHUNK = 1 << 20
 _WESTERN_MARGIN = 0.05
 # A UTF-16 surrogate on its own: JSON's "\\ud800" escape and a few codecs produce them; UTF-8 cannot encode them.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_INVISIBLE_ONLY = "empty {} (only white space, invisible characters and stray combining marks)"
 
 
 class LoadError(ValueError):
@@ -288,15 +302,28 @@ def _field(document: Any, name: str) -> str | None:
 
 
 def _trafilatura_extract(html: str) -> dict[str, str | None] | None:
-    """Main text and metadata by trafilatura, or None when it finds nothing or fails."""
+    """Main text and metadata by trafilatura, or None when it finds nothing, fails, or the page
+    has more than :data:`HTML_MAX_ELEMENTS` elements (the caller then uses the streaming extractor).
+
+    ``<template>`` elements are dropped first: their content is inert markup that browsers
+    never show (trafilatura would extract it as text).
+    """
     try:
         import trafilatura
+        from trafilatura.utils import load_html
     except ImportError as exc:
         warnings.warn(f"trafilatura unavailable ({exc}); using the simple HTML extractor", RuntimeWarning, 2)
         return None
     try:
+        tree = load_html(html)
+        if tree is None:
+            return None
+        for template in list(tree.iter("template")):
+            template.drop_tree()
+        if sum(1 for _ in tree.iter()) > HTML_MAX_ELEMENTS:
+            return None
         document = trafilatura.bare_extraction(
-            html, include_comments=False, include_tables=False, favor_precision=True, with_metadata=True
+            tree, include_comments=False, include_tables=False, favor_precision=True, with_metadata=True
         )
     except Exception:  # third-party parser (RecursionError, lxml errors): fall back
         return None
@@ -353,6 +380,8 @@ def _record_article(record: Any, default_id: str) -> Article:
         raise LoadError(str(exc)) from exc
     if not article.text.strip():
         raise LoadError("empty 'text' field")
+    if is_blank(article.text):
+        raise LoadError(_INVISIBLE_ONLY.format("'text' field"))
     return article
 
 
@@ -471,6 +500,8 @@ def _load_text(path: Path, rel: str, max_bytes: int) -> Iterator[_Found]:
     text = read_text_file(path, max_bytes=max_bytes)
     if not text.strip():
         raise LoadError("empty file (no text)")
+    if is_blank(text):
+        raise LoadError(_INVISIBLE_ONLY.format("file"))
     yield Article(id=rel, text=text), None
 
 
@@ -480,6 +511,8 @@ def _load_html(path: Path, rel: str, max_bytes: int) -> Iterator[_Found]:
     text = fields["text"] or ""
     if not text.strip():
         raise LoadError("no article text found in HTML")
+    if is_blank(text):
+        raise LoadError(_INVISIBLE_ONLY.format("HTML article text"))
     article = Article(
         id=rel,
         text=text,
@@ -620,20 +653,45 @@ def _scan(root: Path, is_dir: bool) -> list[_Entry | Skipped]:
 
 
 def _iter_scan(items: list[_Entry | Skipped], max_bytes: int) -> Iterator[Article | Skipped]:
-    """Load the listed files in order; an id already seen is skipped with where it was first seen."""
-    first_seen: dict[str, str] = {}
+    """Load the listed files in order, ids made unique (see :func:`_unshadowed`)."""
+    path_ids = {item.rel for item in items if isinstance(item, _Entry)}
+    first_seen: dict[str, tuple[str, str]] = {}  # id -> (file it came from, where: 'file' or 'file:line')
     for item in items:
         if isinstance(item, Skipped):
             yield item
             continue
         for found, line in _load_file(item.path, item.rel, max_bytes):
             if isinstance(found, Article):
-                if found.id in first_seen:
-                    reason = f"duplicate id {found.id!r} (first seen in {first_seen[found.id]})"
-                    found = Skipped(item.rel, reason, line)
-                else:
-                    first_seen[found.id] = item.rel if line is None else f"{item.rel}:{line}"
+                found = _unshadowed(found, item.rel, line, path_ids, first_seen)
+            if isinstance(found, Article):
+                first_seen[found.id] = (item.rel, item.rel if line is None else f"{item.rel}:{line}")
             yield found
+
+
+def _unshadowed(
+    article: Article, rel: str, line: int | None, path_ids: set[str], first_seen: dict[str, tuple[str, str]]
+) -> Article | Skipped:
+    """The article with an id no other source holds, or a Skipped for a repeat within one file.
+
+    A file's path is its own id. A record's ``id`` that is another listed file's path,
+    or the id of a record of another file loaded before (sorted path order), becomes
+    ``'<file>#<id>'`` (``'feed.jsonl#a.txt'``), the id as given kept in
+    ``extra['record_id']``: ids from different sources never shadow each other, and
+    which one is renamed does not depend on the order the files were walked in. An
+    id repeated within one file is a duplicate record: skipped, naming where it was first.
+    """
+    taken = first_seen.get(article.id)
+    if article.id == rel or (taken is not None and taken[0] == rel):
+        if taken is None:
+            return article
+        return Skipped(rel, f"duplicate id {article.id!r} (first seen in {taken[1]})", line)
+    if article.id not in path_ids and taken is None:
+        return article
+    renamed = f"{rel}#{article.id}"
+    if renamed in path_ids or renamed in first_seen:
+        where = taken[1] if taken is not None else article.id
+        return Skipped(rel, f"duplicate id {article.id!r} (first seen in {where}; {renamed!r} is taken too)", line)
+    return dataclasses.replace(article, id=renamed, extra={**article.extra, "record_id": article.id})
 
 
 def iter_articles(root: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | Skipped]:

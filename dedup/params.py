@@ -36,6 +36,20 @@ class Params:
     max_exact_group: int = field(
         default=50, metadata=_doc("exact-duplicate groups larger than this list pairs to their first member only")
     )
+    winnow_k: int = field(default=5, metadata=_doc("words per k-gram of passage fingerprints (winnowing)"))
+    winnow_window: int = field(
+        default=10, metadata=_doc("winnowing window: a shared run of k + window - 1 words shares a fingerprint")
+    )
+    winnow_min_shared: int = field(default=2, metadata=_doc("passage fingerprints a pair must share to be a candidate"))
+    winnow_max_df: int = field(
+        default=50, metadata=_doc("passage fingerprints in more copy families than this are clutter (dropped)")
+    )
+    winnow_max_bucket: int = field(
+        default=500, metadata=_doc("passage fingerprints in more articles than this are templates (skipped)")
+    )
+    min_run_words: int = field(
+        default=25, metadata=_doc("words of one shared run that show copying whatever the figures or dates")
+    )
     near_duplicate: float = field(default=0.7, metadata=_doc("Jaccard for `near_duplicate`"))
     derived: float = field(default=0.2, metadata=_doc("containment, either direction, for `derived`"))
     min_shared: int = field(default=10, metadata=_doc("shingles a non-exact verbatim pair must share"))
@@ -51,12 +65,18 @@ class Params:
     window_days: float | None = field(
         default=2.0, metadata=_doc("dated articles further apart are never same-story candidates; None: no window")
     )
+    story_window: int = field(
+        default=400, metadata=_doc("tokens per window of long articles (same-story search compares windows too)")
+    )
     n_features: int = field(default=1 << 20, metadata=_doc("hash space of TF-IDF terms"))
     max_df: float = field(default=0.01, metadata=_doc("terms in more than this share of articles get no weight"))
     max_df_floor: int = field(default=50, metadata=_doc("... and in more than this many articles"))
     full_idf_docs: int = field(default=1000, metadata=_doc("scans of this many articles use the full IDF"))
     min_density: float = field(
         default=0.5, metadata=_doc("share of linked member pairs two clusters need to merge (anti-chaining)")
+    )
+    story_resolution: float = field(
+        default=0.1, metadata=_doc("CPM resolution of stories: a story's families must link with this weighted density")
     )
     passages: bool = field(default=True, metadata=_doc("run passage attribution (added sections, wire core)"))
     passage_containment: float = field(default=0.5, metadata=_doc("passage shingle containment for verbatim support"))
@@ -115,11 +135,31 @@ class Params:
         return [(f.name, f.default, f.metadata.get("doc", "")) for f in fields(cls)]
 
 
+    @classmethod
+    def markdown(cls) -> str:
+        """The README's parameter table (``python -c "from dedup import Params; print(Params.markdown())"``)."""
+        rows = ["| parameter | default | CLI | meaning |", "|---|---|---|---|"]
+        for name, default, doc in cls.describe():
+            shown = f"{default:,}" if type(default) is int and default >= 10_000 else default
+            rows.append(f"| `{name}` | {shown} | {_CLI.get(name, '')} | {doc} |")
+        return "\n".join(rows) + "\n"
+
+
+_CLI = {
+    name: f"`--{name.replace('_', '-')}`"
+    for name in ("shingle_size", "num_perm", "seed", "lsh_threshold", "near_duplicate", "derived", "min_shared",
+                 "min_density")
+} | {
+    "same_story": "`--same-story`, `--no-same-story`",
+    "window_days": "`--window-days`, `--no-window`",
+    "passages": "`--no-passages`",
+}
 _OPTIONAL = {"same_story", "window_days"}
 _INTS = {
-    "shingle_size", "num_perm", "seed", "max_bucket", "max_exact_group", "min_shared", "min_figures",
-    "story_neighbours", "story_min_terms", "n_features", "max_df_floor", "full_idf_docs", "passage_min_terms",
-    "passage_members", "max_passage_chars", "batch_size",
+    "shingle_size", "num_perm", "seed", "max_bucket", "max_exact_group", "min_shared", "min_figures", "winnow_k",
+    "winnow_window", "winnow_min_shared", "winnow_max_df", "winnow_max_bucket", "min_run_words",
+    "story_neighbours", "story_min_terms", "story_window", "n_features", "max_df_floor", "full_idf_docs",
+    "passage_min_terms", "passage_members", "max_passage_chars", "batch_size",
 }
 _UNIT = (0.0, 1.0, "in [0, 1]")
 _POSITIVE = (1, 1 << 62, "a positive int")
@@ -140,10 +180,18 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "story_min_terms": (0, 1 << 62, "a non-negative int"),
     "window_days": (0.0, math.inf, "non-negative days or None"),
     "n_features": (16, 1 << 31, "an int in 16..2**31"),
+    "winnow_k": (1, 64, "an int in 1..64"),
+    "winnow_window": (1, 127, "an int in 1..127"),
+    "winnow_min_shared": _POSITIVE,
+    "winnow_max_df": _POSITIVE,
+    "winnow_max_bucket": (2, 1 << 62, "at least 2"),
+    "min_run_words": _POSITIVE,
+    "story_window": (20, 1 << 62, "at least 20"),
     "max_df": (1e-9, 1.0, "in (0, 1]"),
     "max_df_floor": (0, 1 << 62, "a non-negative int"),
     "full_idf_docs": (2, 1 << 62, "at least 2"),
     "min_density": (1e-9, 1.0, "in (0, 1]"),
+    "story_resolution": (1e-9, 1.0, "in (0, 1]"),
     "passage_containment": _UNIT,
     "passage_cosine": _UNIT,
     "passage_min_terms": (0, 1 << 62, "a non-negative int"),

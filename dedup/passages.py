@@ -34,7 +34,8 @@ __all__ = ["Alignment", "ClusterPassages", "PassageAligner", "segment"]
 _LINE = re.compile(r"[^\S\n]*(\S(?:[^\n]*\S)?)")
 # Words whose final dot ends no sentence: initials, "U.S.", titles.
 _ABBREVIATION = re.compile(
-    r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,}|\b(?:Dr|Mr|Mrs|Ms|Prof|St|Sen|Rep|Gen|Col|Lt|Sgt|Gov|Jr|Sr|No|vs|etc|Inc|Ltd|Co)\.)"
+    r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,}|\b(?:Dr|Mr|Mrs|Ms|Prof|St|Sen|Rep|Gen|Col|Lt|Sgt|Gov|Jr|Sr|No|vs|etc|Inc|Ltd|Co"
+    r"|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec|Mt|Ft|Ave|Corp|Bros)\.)"
     r"[\"'\u201d\u2019)\]]*$"
 )
 _TERMINAL = frozenset(".!?:;\"'\u201d\u2019)\u2026")
@@ -228,10 +229,15 @@ class PassageAligner:
         return np.divide(found, sizes[:, None], out=np.zeros_like(found, dtype=float), where=sizes[:, None] > 0)
 
     def _rewritten(self, cluster: ClusterPassages, references: np.ndarray) -> np.ndarray:
-        """Best cosine of each passage with any passage of each reference member: (passages, references)."""
+        """Best cosine of each passage with any passage of each reference member: (passages, references).
+
+        Passage pairs beyond :data:`MAX_PASSAGE_PAIRS` (two near-identical 10 MB pages hold ~10^9)
+        are not compared: such clusters get verbatim support only, which is linear."""
         vectors = cluster.vectors
         columns = [np.flatnonzero(cluster.member == r) for r in references]
         best = np.zeros((cluster.n_passages, len(references)))
+        if cluster.n_passages * sum(map(len, columns)) > MAX_PASSAGE_PAIRS:
+            return best
         if cluster.n_passages * sum(map(len, columns)) <= _DENSE_LIMIT:  # the usual case: one product
             cosines = (vectors @ vectors[np.concatenate(columns)].T).toarray()
             blocks = np.concatenate(([0], np.cumsum([len(c) for c in columns])[:-1]))
@@ -249,3 +255,4 @@ class PassageAligner:
 
 
 _DENSE_LIMIT = 1 << 22  # cosines computed at once (32 MB of float64)
+MAX_PASSAGE_PAIRS = 1 << 28  # passage cosines per cluster (2.7e8): beyond, verbatim support only

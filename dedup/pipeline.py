@@ -24,7 +24,7 @@ from .article import Article, Skipped
 from .assemble import assemble
 from .attribution import attribute, provenance
 from .candidates import BandedLSH
-from .cluster import cluster_links
+from .evidence import SharedRuns, common_shingles, credible, informative, long_runs
 from .fingerprint import Prints, fingerprint
 from .link import (
     Copies,
@@ -32,13 +32,19 @@ from .link import (
     collapsed_groups,
     exact_pairs,
     expand,
+    families_for_df,
     representatives,
     story_links,
     verify,
     with_cosines,
 )
+from .normalize import is_blank
 from .params import Params
+from .postings import Postings
+from .postings import self_join as postings_join
+from .ragged import Ragged
 from .result import ScanResult
+from .stories import family_labels, story_labels
 from .story import Idf
 
 __all__ = ["Scanner"]
@@ -73,23 +79,33 @@ class Scanner:
             prints = self._fingerprint(articles, report)
         with _stage(timings, "verbatim"):
             report("candidates", 0, None)
+            times = _days(articles)
+            runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words, params.shingle_size)
+
             copies = Copies.of(prints.exact_keys)
             exact, capped = exact_pairs(copies, params.max_exact_group)
-            found, oversized, n_candidates = self._verbatim(prints, copies)
+            found, oversized, n_candidates, rare = self._verbatim(prints, copies, runs)
+
+            def accept(candidates: Links) -> np.ndarray:
+                return credible(candidates, prints, runs, times, params, rare)
+
+            found = found.take(accept(found))
             links = Links.concat([verify(prints, prints, exact, params), expand(found, copies, params.max_exact_group)])
             collapsed = collapsed_groups(len(articles), links, [*capped, *oversized])
         with _stage(timings, "same_story"):
             idf, vectors = _weigh(prints, links, params)
-            if vectors is not None:
-                story = story_links(prints, vectors, _days(articles), copies.distinct, found, params)
+            if idf is not None and vectors is not None:
+                story = story_links(prints, idf, vectors, times, copies.distinct, found, params, accept)
                 links = Links.concat([links, expand(story, copies, params.max_exact_group)])
-            links = with_cosines(links, vectors)
+            links = with_cosines(links, prints, idf, vectors)
         with _stage(timings, "cluster"):
             report("cluster", 0, None)
-            labels = cluster_links(len(articles), links, params.min_density, collapsed)
+            families = family_labels(len(articles), links, params.min_density, collapsed)
+            labels = story_labels(len(articles), links, families, params.story_resolution)
         with _stage(timings, "passages"):
             passages = attribute(articles, prints.shingles, labels, idf, params, report)
-        result = assemble(articles, skipped, links, labels, passages, *provenance(articles, passages, labels, links))
+        result = assemble(articles, skipped, links, labels, families, passages,
+                          *provenance(articles, passages, labels, links), runs)
         result.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
         result.stats["lsh_candidates"] = n_candidates
         result.stats["capped_exact_groups"] = [[articles[m].id for m in group] for group in capped]
@@ -106,14 +122,20 @@ class Scanner:
         if articles[0].id == articles[1].id:
             raise ValueError(f"compare() needs two different ids, got {first.id!r} twice")
         prints = fingerprint([a.text for a in articles], params)
+        times = _days(articles)
+        runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words, params.shingle_size)
         links = verify(prints, prints, np.array([[0, 1]]), params)
+        links = links.take(credible(links, prints, runs, times, params))
         idf, vectors = _weigh(prints, links, params)
-        if vectors is not None and not len(links):
-            links = story_links(prints, vectors, _days(articles), np.arange(2), links, params)
-        links = with_cosines(links, vectors)
+        if idf is not None and vectors is not None and not len(links):
+            links = story_links(prints, idf, vectors, times, np.arange(2), links, params,
+                                lambda found: credible(found, prints, runs, times, params))
+        links = with_cosines(links, prints, idf, vectors)
         labels = np.zeros(2, dtype=np.int64)
+        families = family_labels(2, links, params.min_density)
         passages = attribute(articles, prints.shingles, labels, idf, params)
-        result = assemble(articles, [], links, labels, passages, *provenance(articles, passages, labels, links))
+        result = assemble(articles, [], links, labels, families, passages,
+                          *provenance(articles, passages, labels, links), runs)
         result.params = self.get_params()
         return result
 
@@ -125,17 +147,39 @@ class Scanner:
             report("fingerprint", min(start + size, len(articles)), len(articles))
         return Prints.concat(parts) if parts else fingerprint([], self.params)
 
-    def _verbatim(self, prints: Prints, copies: Copies) -> tuple[Links, list[np.ndarray], int]:
-        """LSH candidates among distinct texts, verified; and the oversized buckets."""
+    def _verbatim(
+        self, prints: Prints, copies: Copies, runs: SharedRuns
+    ) -> tuple[Links, list[np.ndarray], int, Ragged]:
+        """Candidates among distinct texts, verified: LSH on whole-document signatures, and
+        shared passage fingerprints (a short wire item inside a long page, whatever the
+        length ratio); and the oversized LSH buckets."""
         params = self.params
+        distinct = copies.distinct
         lsh = BandedLSH(params.lsh_threshold, params.num_perm, max_bucket=params.max_bucket)
-        pairs, oversized = lsh.candidates(prints.signatures[copies.distinct])
-        candidates = copies.distinct[pairs].reshape(-1, 2)
-        return verify(prints, prints, candidates, params), [copies.distinct[g] for g in oversized], len(candidates)
+        pairs, oversized = lsh.candidates(prints.signatures[distinct])
+        by_lsh = verify(prints, prints, distinct[pairs].reshape(-1, 2), params)
+        families = families_for_df(len(prints), by_lsh)[distinct]
+        rare = informative(prints.shingles, common_shingles(prints.shingles, distinct, families, params.winnow_max_df))
+        postings = Postings.build(prints.passage_prints(distinct, params.winnow_k, params.winnow_window), families)
+        passage_pairs = postings_join(postings, params.winnow_min_shared, params.winnow_max_df,
+                                      params.winnow_max_bucket).pairs
+        n_docs = len(distinct)
+        new = ~np.isin(passage_pairs[:, 0] * n_docs + passage_pairs[:, 1], pairs[:, 0] * n_docs + pairs[:, 1])
+        candidates = distinct[passage_pairs[new]].reshape(-1, 2)
+        by_passage = verify(prints, prints, candidates, params)
+        tried = np.concatenate([distinct[pairs].reshape(-1, 2), candidates])
+        linked = np.concatenate([by_lsh.codes(len(prints)), by_passage.codes(len(prints))])
+        # only pairs sharing passage fingerprints can share a long run (the winnowing guarantee)
+        fingerprinted = distinct[passage_pairs].reshape(-1, 2)
+        below = fingerprinted[~np.isin(fingerprinted[:, 0] * len(prints) + fingerprinted[:, 1], linked)]
+        by_run = long_runs(prints, below, runs, params)
+        n_candidates = len(tried)
+        return Links.concat([by_lsh, by_passage, by_run]), [distinct[g] for g in oversized], n_candidates, rare
 
 
 def _collect(items: Iterable[Article | Skipped]) -> tuple[list[Article], list[Skipped]]:
-    """Articles in id order (the first of a repeated id kept) and the skipped records."""
+    """Articles in id order (the first of a repeated id kept; blank ones skipped, as the loader
+    skips blank files) and the skipped records."""
     articles: dict[str, Article] = {}
     skipped: list[Skipped] = []
     for item in items:
@@ -143,6 +187,8 @@ def _collect(items: Iterable[Article | Skipped]) -> tuple[list[Article], list[Sk
             skipped.append(item)
         elif not isinstance(item, Article):
             raise TypeError(f"scan() expects Article or Skipped items, got {type(item).__name__}")
+        elif is_blank(item.text):
+            skipped.append(Skipped(item.id, "empty article (only white space and invisible characters)"))
         elif item.id in articles:
             skipped.append(Skipped(item.id, f"duplicate id {item.id!r}: kept the first article with it"))
         else:

@@ -8,7 +8,7 @@ from typing import Any
 
 from .article import Skipped
 
-__all__ = ["ArticleResult", "ClusterResult", "PairResult", "Passage", "ScanResult", "Section"]
+__all__ = ["ArticleResult", "ClusterResult", "Family", "PairResult", "Passage", "ScanResult", "Section"]
 
 
 
@@ -90,15 +90,29 @@ class PairResult:
     containment_b_in_a: float
     cosine: float
     source: str | None = None
+    spans: list[dict[str, int]] = field(default_factory=list)  # shared runs: a_start, a_end, b_start, b_end, words
+
+
+@dataclass
+class Family:
+    """Articles of one story that carry the same wire copy, with their own origin and core."""
+
+    id: str
+    members: list[str]
+    origin: str | None = None
+    core: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
 class ClusterResult:
+    """A story: the articles about one event; ``families`` are its groups of verbatim copies."""
+
     id: str
     members: list[str]
     origin: str | None = None
     relations: dict[str, int] = field(default_factory=dict)
     core: list[dict[str, Any]] = field(default_factory=list)
+    families: list[Family] = field(default_factory=list)
 
 
 @dataclass

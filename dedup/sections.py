@@ -29,6 +29,7 @@ from .result import Passage, Section
 __all__ = ["decide", "label_passages", "merge_sections"]
 
 _WORDS_HALF = 20.0
+_MIN_UNLABELLED_WORDS = 3
 
 
 def label_passages(texts: Sequence[str]) -> list[str | None]:
@@ -87,6 +88,8 @@ def merge_sections(text: str, passages: Sequence[Passage]) -> list[Section]:
         else:
             runs.append([passage])
     sections = [_section(text, piece) for run in runs if run for piece in _split_tail(run)]
+    # a stray line of a few words says nothing unless its form names what it is (a byline, a credit)
+    sections = [s for s in sections if s.label is not None or len(s.text.split()) > _MIN_UNLABELLED_WORDS]
     return sorted(sections, key=lambda s: (-s.score, s.start))
 
 

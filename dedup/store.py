@@ -11,9 +11,10 @@ Tables (one row per article unless said):
     (articles counted in the document frequencies), ``next_seq``, ``version``
     (raised by every write transaction: caches of other processes notice it).
 ``articles(seq, id, published, day, outlet, title, url, text, extra, exact_key,
-signature, shingles, figures, terms, counted, topk)``
+signature, shingles, figures, terms, windows, counted, topk, first_copy)``
     ``seq`` is never reused; ``day`` is the publication time in float days (NULL:
-    undated); the prints are the bytes of numpy arrays; ``counted`` whether the
+    undated); the prints are the bytes of numpy arrays (``windows``: the term counts of the
+    windows of a long article); ``counted`` whether the
     article is its close-copy group's representative in ``df``; ``topk`` its
     best same-story cosines (float32, at most ``story_neighbours``); ``first_copy``
     whether it has the lowest id among the articles of its exact text (a scan's
@@ -44,14 +45,14 @@ from typing import Any
 
 __all__ = ["SCHEMA_VERSION", "SqlStore", "StoreError", "open_store"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _APPLICATION_ID = 0x64656475  # "dedu": SQLite header field, marks the file as a dedup index
 _LOCK_KEY = 0x6465647570  # PostgreSQL advisory lock of writers
 _CHUNK = 900  # rows of parameters per statement (portable limit)
 
 ARTICLE_COLUMNS = (
     "seq", "id", "published", "day", "outlet", "title", "url", "text", "extra", "exact_key", "signature",
-    "shingles", "figures", "terms", "counted", "topk",
+    "shingles", "figures", "terms", "windows", "counted", "topk",
 )
 LINK_COLUMNS = ("a", "b", "relation", "tier", "shared", "jaccard", "c_ab", "c_ba", "cosine")
 
@@ -67,7 +68,7 @@ def _schema(blob: str, real: str, bigint: str) -> list[str]:
             seq {bigint} PRIMARY KEY, id TEXT NOT NULL UNIQUE, published TEXT, day {real},
             outlet TEXT, title TEXT, url TEXT, text TEXT NOT NULL, extra TEXT,
             exact_key {blob} NOT NULL, signature {blob} NOT NULL, shingles {blob} NOT NULL,
-            figures {blob} NOT NULL, terms {blob}, counted SMALLINT NOT NULL, topk {blob} NOT NULL,
+            figures {blob} NOT NULL, terms {blob}, windows {blob}, counted SMALLINT NOT NULL, topk {blob} NOT NULL,
             first_copy SMALLINT NOT NULL DEFAULT 1)""",
         "CREATE INDEX articles_exact_key ON articles (exact_key)",
         "CREATE INDEX articles_day ON articles (day)",

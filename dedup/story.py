@@ -43,7 +43,7 @@ from sklearn.preprocessing import normalize as l2_normalize
 
 from .params import Params
 
-__all__ = ["Idf", "neighbours", "probe_neighbours", "row_cosines", "shared_terms", "term_counts"]
+__all__ = ["Idf", "neighbours", "probe_neighbours", "row_cosines", "shared_terms", "term_counts", "windowed"]
 
 
 def _content_words(tokenized: str) -> list[str]:
@@ -66,6 +66,30 @@ def term_counts(token_texts: Sequence[str], n_features: int = 1 << 20) -> sp.csr
     if len(token_texts) == 0:
         return sp.csr_matrix((0, n_features), dtype=np.float32)
     return _hasher(n_features).transform(token_texts).tocsr()
+
+
+MAX_WINDOWS = 64
+
+
+def windowed(token_texts: Sequence[str], size: int) -> tuple[list[str], np.ndarray]:
+    """Windows of ``size`` tokens, half overlapping, of every text longer than ``2 * size`` tokens
+    (at most :data:`MAX_WINDOWS` per text: on a huge page they are spread further apart).
+
+    Returns the window texts and offsets: text ``i``'s windows are
+    ``windows[offsets[i]:offsets[i + 1]]`` (none for shorter texts).
+    """
+    pieces: list[str] = []
+    counts = np.zeros(len(token_texts), dtype=np.int64)
+    for i, text in enumerate(token_texts):
+        tokens = text.split(" ")
+        if len(tokens) <= 2 * size:
+            continue
+        # half overlapping, and at most MAX_WINDOWS of them: a huge page is sampled more coarsely
+        step = max(size // 2, -(-(len(tokens) - size) // (MAX_WINDOWS - 1)), 1)
+        starts = range(0, len(tokens) - size + step, step)
+        pieces.extend(" ".join(tokens[s : s + size]) for s in starts)
+        counts[i] = len(starts)
+    return pieces, np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -156,31 +180,35 @@ def neighbours(
     min_cosine: float,
     window_days: float | None,
     min_shared_terms: int,
+    owners: np.ndarray | None = None,
     chunk_rows: int = 512,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each article's ``k`` nearest neighbours among all (a self-join): pairs ``(i, j)``,
+    """Each row's ``k`` nearest neighbours among all rows (a self-join): pairs ``(i, j)``,
     ``i < j``, sorted, and their cosine, for cosine >= ``min_cosine``.
 
     ``times`` holds publication times as float days (NaN when unknown). Rows are
     taken in time order, so each chunk of dated rows is multiplied only with the
-    articles inside its window (and the undated ones).
+    articles inside its window (and the undated ones). With ``owners`` (rows
+    are an article's whole vector and its windows) rows of one owner are never
+    compared, and the pairs are pairs of owners with their best cosine.
     """
     n_docs = vectors.shape[0]
+    owner = np.arange(n_docs) if owners is None else np.asarray(owners, dtype=np.int64)
     if n_docs < 2:
         return np.empty((0, 2), dtype=np.int64), np.empty(0)
-    windowed = times is not None and window_days is not None and bool(np.isfinite(times).any())
-    order = np.argsort(times, kind="stable") if windowed and times is not None else np.arange(n_docs)
-    when = times[order] if windowed and times is not None else np.full(n_docs, np.nan)
+    windowed_ = times is not None and window_days is not None and bool(np.isfinite(times).any())
+    order = np.argsort(times, kind="stable") if windowed_ and times is not None else np.arange(n_docs)
+    when = times[order] if windowed_ and times is not None else np.full(n_docs, np.nan)
     n_dated = int(np.isfinite(when).sum())
-    ordered = vectors[order] if windowed else vectors
+    ordered = vectors[order] if windowed_ else vectors
     chunk = _chunk_rows(n_docs, chunk_rows)
     found_rows, found_columns, found_scores = [], [], []
     for start in range(0, n_docs, chunk):
         rows = np.arange(start, min(start + chunk, n_docs))
-        columns = _window_columns(rows, when, n_dated, n_docs, window_days if windowed else None)
+        columns = _window_columns(rows, when, n_dated, n_docs, window_days if windowed_ else None)
         scores = (ordered[rows] @ ordered[columns].T).toarray()
-        scores[rows[:, None] == columns[None, :]] = -1.0
-        if windowed and window_days is not None:
+        scores[owner[order[rows]][:, None] == owner[order[columns]][None, :]] = -1.0
+        if windowed_ and window_days is not None:
             scores[np.abs(when[rows, None] - when[None, columns]) > window_days] = -1.0  # NaN stays
         # Ties are broken by article position, not by where a column sits in the window.
         by_position = np.argsort(order[columns], kind="stable")
@@ -188,8 +216,9 @@ def neighbours(
         found_rows.append(order[rows[r]])
         found_columns.append(order[columns[by_position[c]]])
         found_scores.append(scores[r, by_position[c]])
-    return _symmetric_pairs(vectors, np.concatenate(found_rows), np.concatenate(found_columns),
-                            np.concatenate(found_scores), min_shared_terms)
+    rows_, columns_, scores_ = (np.concatenate(x) for x in (found_rows, found_columns, found_scores))
+    keep = shared_terms(vectors, vectors, np.stack([rows_, columns_], axis=1)) >= min_shared_terms
+    return _owner_pairs(owner[rows_[keep]], owner[columns_[keep]], scores_[keep])
 
 
 def probe_neighbours(
@@ -227,14 +256,14 @@ def probe_neighbours(
     return pairs[keep], scores[keep]
 
 
-def _symmetric_pairs(
-    vectors: sp.csr_matrix, rows: np.ndarray, columns: np.ndarray, scores: np.ndarray, min_shared_terms: int
-) -> tuple[np.ndarray, np.ndarray]:
-    pairs = np.sort(np.stack([rows, columns], axis=1), axis=1).astype(np.int64).reshape(-1, 2)
-    pairs, first = np.unique(pairs, axis=0, return_index=True)
-    scores = scores[first]
-    keep = shared_terms(vectors, vectors, pairs) >= min_shared_terms
-    return pairs[keep], scores[keep]
+def _owner_pairs(a: np.ndarray, b: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct pairs ``(i, j)``, ``i < j``, sorted, each with its best score."""
+    pairs = np.sort(np.stack([a, b], axis=1), axis=1).astype(np.int64).reshape(-1, 2)
+    order = np.lexsort((-scores, pairs[:, 1], pairs[:, 0]))
+    pairs, scores = pairs[order], scores[order]
+    first = np.ones(len(pairs), dtype=bool)
+    first[1:] = np.any(pairs[1:] != pairs[:-1], axis=1)
+    return pairs[first], scores[first]
 
 
 def _window_columns(

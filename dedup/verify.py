@@ -93,6 +93,10 @@ class Overlaps:
     def __len__(self) -> int:
         return len(self.shared)
 
+    def take(self, selection: np.ndarray) -> Overlaps:
+        return Overlaps(self.shared[selection], self.jaccard[selection], self.containment_a_in_b[selection],
+                        self.containment_b_in_a[selection])
+
     @classmethod
     def compute(cls, left: Ragged, right: Ragged, pairs: np.ndarray) -> Overlaps:
         """Overlaps of ``left.row(i)`` and ``right.row(j)`` (sorted unique shingle hashes)."""

@@ -309,15 +309,33 @@ def test_broken_symlink_is_skipped(tmp_path: Path) -> None:
     assert isinstance(skipped, Skipped) and "broken symlink" in skipped.reason
 
 
-def test_duplicate_ids_later_ones_skipped(tmp_path: Path) -> None:
+def test_duplicate_ids_within_a_file_skipped_across_files_namespaced(tmp_path: Path) -> None:
     write(tmp_path / "a.jsonl", '{"id": "x", "text": "first"}\n{"id": "x", "text": "second"}\n')
     write(tmp_path / "b.json", '{"id": "x", "text": "third"}')
     articles, skipped = load_articles(tmp_path)
-    assert [(a.id, a.text) for a in articles] == [("x", "first")]
+    assert [(a.id, a.text) for a in articles] == [("x", "first"), ("b.json#x", "third")]
+    assert articles[1].extra["record_id"] == "x"
     assert [(s.path, s.line, s.reason) for s in skipped] == [
         ("a.jsonl", 2, "duplicate id 'x' (first seen in a.jsonl:1)"),
-        ("b.json", None, "duplicate id 'x' (first seen in a.jsonl:1)"),
     ]
+
+
+@pytest.mark.parametrize("feed", ["a_feed.jsonl", "z_feed.jsonl"])
+def test_a_record_never_shadows_a_file_whatever_the_walk_order(tmp_path: Path, feed: str) -> None:
+    write(tmp_path / "m" / "story.txt", "the real file")
+    write(tmp_path / feed, '{"id": "m/story.txt", "text": "a record"}\n{"id": "other", "text": "another"}\n')
+    articles, skipped = load_articles(tmp_path)
+    ids = {a.id: a.text for a in articles}
+    assert ids == {"m/story.txt": "the real file", f"{feed}#m/story.txt": "a record", "other": "another"}
+    assert skipped == []
+
+
+def test_a_taken_namespaced_id_is_skipped_with_both_names(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "file a")
+    write(tmp_path / "f.jsonl", '{"id": "a.txt", "text": "one"}\n{"id": "f.jsonl#a.txt", "text": "two"}\n')
+    articles, skipped = load_articles(tmp_path)
+    assert [a.id for a in articles] == ["a.txt", "f.jsonl#a.txt"]
+    assert len(skipped) == 1 and skipped[0].line == 2 and "duplicate id 'f.jsonl#a.txt'" in skipped[0].reason
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")

@@ -99,3 +99,15 @@ def test_hard_wrapped_text_keeps_its_paragraphs_whole():
 def test_one_line_paragraphs_and_headings_are_not_taken_for_wrapping():
     text = "A headline without a stop\nFirst paragraph ends here.\nSecond one too.\nInterview with Dr. X\nQ: Why?\n"
     assert len(segment(text)) == 5
+
+
+def test_huge_clusters_get_verbatim_support_only(monkeypatch):
+    import dedup.passages as passages
+
+    texts = [WIRE + "\n\nA paragraph nobody else has, about tulips and rain.", WIRE]
+    full = PassageAligner().align(_cluster(texts, _idf(texts)))
+    monkeypatch.setattr(passages, "MAX_PASSAGE_PAIRS", 10)
+    bounded = PassageAligner().align(_cluster(texts, _idf(texts)))
+    # verbatim support is unchanged; only the rewritten (cosine) evidence is skipped
+    assert (bounded[0].verbatim == full[0].verbatim).all() and (bounded[0].support[:-1] >= 1).all()
+    assert bounded[0].support[-1] == 0

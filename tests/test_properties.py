@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import string
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from dedup.article import Article, Skipped
 from dedup.load import iter_articles
-from dedup.normalize import normalize, token_text
+from dedup.normalize import _keys_bmp, _keys_raw, _keys_slow, is_blank, normalize, token_text
 from dedup.passages import segment
 from dedup.pipeline import Scanner
 from dedup.shingle import ShingleHasher, shingle_hash64, shingles
@@ -33,6 +34,11 @@ TRICKY = (
     "\u4e2d\u6587\u3042\u30a2\u0e01\u0e32\u1780\u0627\u0644\u05d0\u0928"
     "\U0001f600\U0001f44d"
     "AaZz09é"
+    # disguises (issue 15): invisible characters, look-alikes, marks, digits of other scripts, numbers
+    "\u200e\u2063\u034f\ufe0f\U000e0041\u180e\u3164\u202e\u00a8"
+    "\u0430\u0435\u0422\u0442\u0399\u03bf\u1d00\u1d1b\ua731\u0406\u0131"
+    "\u0300\u0336\u0489\u20dd\u0483\u094d\u064e"
+    "\u0660\u0663\u066c\u0967\uff10\uff0c,,,0001"
 )
 texts = st.one_of(
     st.text(max_size=300),
@@ -51,6 +57,34 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 def test_normalize_is_idempotent(text: str) -> None:
     once = normalize(text)
     assert normalize(once) == once
+
+
+@FAST
+@given(text=texts)
+def test_vectorised_keys_equal_the_translate_path(text: str) -> None:
+    decomposed = unicodedata.normalize("NFKD", text)
+    fast = _keys_bmp(decomposed)
+    assert fast is None or fast == _keys_slow(decomposed)
+
+
+@FAST
+@given(text=texts)
+def test_per_character_keys_equal_the_decomposing_path(text: str) -> None:
+    raw = _keys_raw(text)
+    assert raw is None or raw == unicodedata.normalize("NFC", _keys_slow(unicodedata.normalize("NFKD", text)))
+
+
+def test_per_character_keys_equal_the_decomposing_path_on_every_bmp_character() -> None:
+    for code in range(0x10000):
+        for text in (chr(code), "a" + chr(code) + "b"):
+            raw = _keys_raw(text)
+            assert raw is None or raw == unicodedata.normalize("NFC", _keys_slow(unicodedata.normalize("NFKD", text)))
+
+
+@FAST
+@given(text=texts)
+def test_blank_means_an_empty_key(text: str) -> None:
+    assert is_blank(text) == (normalize(text) == "")
 
 
 @pytest.mark.parametrize("text", ["\u00df\u0301", "\u0130\u0327", "\u03aa\u0301"])

@@ -16,6 +16,10 @@ def _table_defaults() -> dict[str, str]:
     return {m[1]: m[2].strip() for m in re.finditer(r"^\| `(\w+)` \| ([^|]+) \|", section, re.MULTILINE)}
 
 
+def test_parameter_table_is_the_one_params_makes():
+    assert Params.markdown() in README
+
+
 def test_parameter_table_lists_every_parameter_with_its_default():
     table = _table_defaults()
     for name, default, _ in Params.describe():
