@@ -11,6 +11,7 @@ Load articles, then :class:`Scanner` finds which carry the same wire copy
 
 from . import relation
 from .article import Article, Skipped
+from .index import Index, Match, QueryResult
 from .load import iter_articles, load_articles
 from .params import Params
 from .pipeline import Scanner
@@ -20,9 +21,12 @@ __all__ = [
     "Article",
     "ArticleResult",
     "ClusterResult",
+    "Index",
+    "Match",
     "PairResult",
     "Params",
     "Passage",
+    "QueryResult",
     "ScanResult",
     "Scanner",
     "Section",

@@ -351,3 +351,8 @@ def compare(
 
 def main() -> None:
     app()
+
+
+from .cli_index import index_app  # noqa: E402  (the ``dedup index`` commands)
+
+app.add_typer(index_app, name="index")

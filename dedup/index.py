@@ -1,0 +1,1106 @@
+"""A persistent, incremental index: check an article against everything stored, add it, remove it.
+
+:class:`Index` is a driver, like :class:`~dedup.pipeline.Scanner`: it calls
+the same stage functions (``fingerprint``, ``BandedLSH.probe``, ``verify``,
+``representatives``, ``Idf``, ``probe_neighbours``, ``cluster_links``,
+``attribute``, ``assemble``) with the new articles on one side and the stored
+ones on the other, and :class:`~dedup.store.SqlStore` reads and writes the
+rows. No maths here: only which articles take part, in which order (always by
+id, as in a scan), and what is written.
+
+One operation, for new articles ``N`` against the stored ones:
+
+1. candidates: stored articles with the same exact key, and those sharing an
+   LSH band key (``(band, key)`` equality in SQL), reduced to one per distinct
+   text and paired by ``BandedLSH.probe`` (within ``N``: the self-join);
+2. ``verify`` on every pair of articles carrying a candidate pair of texts;
+3. representatives: the close-copy groups (exact and near-duplicate links of the
+   verbatim tier) touched by the new links, read whole from the stored links; the
+   lowest id of each group is the one counted in the document frequencies;
+4. same story: the stored articles in the time window, TF-IDF with the index's
+   document frequencies (including ``N``), ``probe_neighbours`` for each new
+   text's ``k`` best, plus the stored texts whose own ``k``-th best cosine (kept
+   in ``topk``) the new one reaches; verified verbatim first, the rest
+   ``same_story``, given to every copy of each text;
+5. a query then clusters the connected component of the new links over the
+   stored links (``cluster_links``) and runs attribution on its cluster; an add
+   writes the article, its band keys, its links, the counted flags and the
+   document frequencies in one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import functools
+import itertools
+import json
+import math
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import relation
+from .article import Article, parse_published
+from .assemble import assemble, pair_order
+from .attribution import attribute, provenance
+from .candidates import BandedLSH
+from .cluster import cluster_links
+from .fingerprint import Prints, fingerprint
+from .link import Links, representatives, verify, with_cosines
+from .params import Params
+from .ragged import Ragged
+from .result import ClusterResult, Passage, Section
+from .sign import EMPTY_SIGNATURE_VALUE
+from .store import SqlStore, StoreError, open_store
+from .story import Idf, probe_neighbours, shared_terms
+from .verify import Overlaps
+
+__all__ = ["Index", "Match", "QueryResult", "StoreError"]
+
+_T = TypeVar("_T")
+
+
+def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
+    """One operation at a time on an ``Index`` (threads of one process may share it)."""
+
+    @functools.wraps(method)
+    def run(self: Index, *args: Any, **kwargs: Any) -> _T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run
+
+QUERY_ID = "<query>"
+_EPSILON_DAYS = 1e-6  # the SQL window is widened by this; probe_neighbours applies the exact one
+_MAX_COMPONENT = 5000  # articles read when following stored links (clustering, close-copy groups)
+_TERM_CACHE = 100_000  # decoded term rows kept per process (immutable: keyed by seq)
+_UNREAD = np.empty(0, np.float32)  # a stored article's topk not read yet
+
+
+@dataclass(frozen=True)
+class Match:
+    """A stored article related to the query, with the scores a scan would give the pair."""
+
+    id: str
+    relation: str
+    jaccard: float
+    containment_query_in_match: float
+    containment_match_in_query: float
+    cosine: float
+    source: str | None = None
+    spans: list[dict[str, int]] = field(default_factory=list)
+    title: str | None = None
+    outlet: str | None = None
+    published: _dt.datetime | None = None
+
+
+@dataclass
+class QueryResult(Sequence[Match]):
+    """The matches of a query, best first (a sequence of :class:`Match`), and what the query added."""
+
+    matches: list[Match]
+    passages: list[Passage]
+    added_sections: list[Section]
+    cluster: ClusterResult | None
+    id: str = QUERY_ID
+
+    def __len__(self) -> int:
+        return len(self.matches)
+
+    def __getitem__(self, item: Any) -> Any:
+        return self.matches[item]
+
+    def __iter__(self) -> Iterator[Match]:
+        return iter(self.matches)
+
+    def __repr__(self) -> str:
+        return f"QueryResult({len(self.matches)} matches, {len(self.added_sections)} added sections)"
+
+
+@dataclass
+class _Node:
+    """One article taking part in an operation: new (``seq`` None) or stored."""
+
+    id: str
+    key: bytes
+    day: float
+    seq: int | None = None
+    signature: np.ndarray | None = None
+    shingles: np.ndarray | None = None
+    figures: np.ndarray | None = None
+    counted: bool = False
+    topk: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
+    article: Article | None = None
+
+
+@dataclass
+class _Linked:
+    """What one operation found: links between nodes (``pairs`` hold node numbers) and the
+    document-frequency changes; new nodes are ``-1 - i``, stored ones their seq."""
+
+    nodes: dict[int, _Node]
+    links: Links
+    tier: np.ndarray
+    counted: dict[int, bool]
+    df_delta: dict[int, int]
+    n_delta: int
+    topk_new: dict[int, np.ndarray]
+    topk_stored: dict[int, np.ndarray]
+    new_terms: sp.csr_matrix | None = None
+    new_prints: Prints | None = None
+
+
+class Index:
+    """A durable index of articles: ``query`` before publishing, ``add`` after.
+
+    Parameters
+    ----------
+    url : str or path
+        A SQLite file (created if missing), ``":memory:"``, or ``postgresql://...``
+        (needs ``pip install 'dedup[postgres]'``).
+    params : Params, optional
+        Settings; an existing index keeps its own and refuses other matching ones
+        (:meth:`Params.matching`). Keyword arguments override single parameters.
+    """
+
+    def __init__(self, url: str | os.PathLike[str] = ":memory:", params: Params | None = None,
+                 **overrides: Any) -> None:
+        wanted = (params or Params()).replace(**overrides) if overrides else params
+        self.url = os.fspath(url)
+        self._lock = threading.RLock()
+        self.store: SqlStore = open_store(self.url)
+        try:
+            stored = self.store.prepare((wanted or Params()).matching())
+        except StoreError:
+            self.store.close()
+            raise
+        except Exception as exc:
+            self.store.close()
+            raise StoreError(f"{self.store.where} is not a readable dedup index ({exc}); it was left untouched") \
+                from None
+        if wanted is not None and stored != wanted.matching():
+            self.store.close()
+            different = sorted(k for k in set(stored) | set(wanted.matching())
+                               if stored.get(k) != wanted.matching().get(k))
+            shown = ", ".join(f"{k}: index {stored.get(k)!r}, given {wanted.matching().get(k)!r}" for k in different)
+            raise StoreError(f"{self.store.where} was built with other parameters ({shown}); open it without "
+                             "params, or build a new index with these")
+        base = wanted or Params()
+        self.params = Params.from_dict({**base.to_dict(), **stored})
+        self.lsh = BandedLSH(self.params.lsh_threshold, self.params.num_perm, max_bucket=self.params.max_bucket)
+        self._version: str | None = None
+        self._df = np.zeros(0, np.int64)
+        self._n_docs = 0
+        self._terms: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._windows: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._present: tuple[str | None, np.ndarray] = (None, np.empty(0, np.int64))
+
+    # ------------------------------------------------------------------ context, basics
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @_locked
+    def close(self) -> None:
+        self.store.close()
+
+    @_locked
+    def __len__(self) -> int:
+        return self.store.count()
+
+    @_locked
+    def __iter__(self) -> Iterator[str]:
+        """The stored ids, in order."""
+        return iter(self.store.iter_ids())
+
+    @_locked
+    def __contains__(self, article_id: object) -> bool:
+        return isinstance(article_id, str) and self.store.by_id(article_id, ("seq",)) is not None
+
+    @_locked
+    def get(self, article_id: str) -> Article | None:
+        """The stored article with this id, or None."""
+        row = self.store.by_id(article_id, ("id", "text", "title", "outlet", "url", "published", "extra"))
+        return _article(*row) if row else None
+
+    @_locked
+    def stats(self) -> dict[str, Any]:
+        """Counts: articles, links by relation, documents counted in the document frequencies, size."""
+        with self.store.read():
+            meta = self.store.meta()
+            links = self.store.link_count()
+            return {
+                "articles": self.store.count(),
+                "links": sum(links.values()),
+                "links_by_relation": {relation.name(k): v for k, v in sorted(links.items(), reverse=True)},
+                "df_documents": int(meta["n_docs"]),
+                "schema_version": int(meta["schema_version"]),
+                "bytes": self.store.size_bytes(),
+                "backend": self.store.dialect,
+                "params": self.params.matching(),
+            }
+
+    # ------------------------------------------------------------------ public operations
+
+    @_locked
+    def query(self, item: str | Article, passages: bool = True, **fields: Any) -> QueryResult:
+        """What a scan of (index + this article) reports for it: its matches, best first, and
+        the passages it added relative to its cluster. Reads only; nothing is stored.
+
+        A stored article with the query's id is left out (the query is its new version).
+        ``passages=False`` returns the matches only (no clustering, attribution or
+        ``source``): the quick check.
+        """
+        article = _as_article(item, fields, QUERY_ID)
+        prints = fingerprint([article.text], self.params)
+        with self.store.read():
+            self._sync()
+            excluded = self.store.seqs_of_ids([article.id])
+            linked = self._link([article], prints, set(excluded.values()))
+            if passages:
+                return self._describe(article, linked, set(excluded.values()))
+            return self._matches_only(article, linked)
+
+    def _matches_only(self, article: Article, linked: _Linked) -> QueryResult:
+        nodes, links = linked.nodes, linked.links
+        rows = {int(r[0]): r[1:] for r in self.store.articles(
+            sorted({int(n) for n in links.pairs.ravel() if n >= 0}), ("title", "outlet", "published"))}
+        matches = []
+        for k, (a, b) in enumerate(links.pairs.tolist()):
+            query_first = a < 0
+            other = b if query_first else a
+            title, outlet, published = rows[other]
+            matches.append(Match(
+                id=nodes[other].id,
+                relation=relation.name(links.relation[k]),
+                jaccard=float(links.jaccard[k]),
+                containment_query_in_match=float(links.containment_a_in_b[k] if query_first
+                                                 else links.containment_b_in_a[k]),
+                containment_match_in_query=float(links.containment_b_in_a[k] if query_first
+                                                 else links.containment_a_in_b[k]),
+                cosine=float(links.cosine[k]),
+                title=title, outlet=outlet, published=parse_published(published) if published else None,
+            ))
+        matches.sort(key=lambda m: (-relation.code(m.relation), -max(m.jaccard, m.cosine), m.id))
+        return QueryResult(matches, [], [], None, article.id)
+
+    def add(self, item: str | Article, text: str | None = None, **fields: Any) -> None:
+        """Store one article (``add(article)`` or ``add(id, text, published=..., outlet=..., title=..., url=...)``);
+        an article with the same id is replaced. Returns once committed."""
+        if isinstance(item, Article):
+            if text is not None or fields:
+                raise TypeError("add(article) takes no other arguments")
+            article = item
+        else:
+            if text is None:
+                raise TypeError("add(id, text, ...) needs the text")
+            article = _as_article(text, {**fields, "id": item}, item)
+        self.add_many([article])
+
+    def add_many(self, articles: Iterable[Article], batch_size: int = 1000) -> int:
+        """Store articles, one transaction per batch of ``batch_size``; returns how many were stored.
+
+        Within a batch the last article with an id wins; every batch is linked against
+        the stored articles and the rest of its batch, as a scan of both would be.
+        """
+        done = 0
+        batch: dict[str, Article] = {}
+        for article in articles:
+            if not isinstance(article, Article):
+                raise TypeError(f"add_many() expects Article items, got {type(article).__name__}")
+            batch[article.id] = article
+            if len(batch) >= batch_size:
+                done += self._write_batch(list(batch.values()))
+                batch = {}
+        if batch:
+            done += self._write_batch(list(batch.values()))
+        return done
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write transaction; on failure the caches are dropped (they may hold uncommitted changes)."""
+        try:
+            with self.store.write():
+                yield
+        except BaseException:
+            self._version = None
+            self._terms.clear()
+            self._windows.clear()
+            raise
+
+    @_locked
+    def remove(self, article_id: str) -> bool:
+        """Remove an article (True if it was there). Document frequencies and close-copy groups follow."""
+        with self._writing():
+            self._sync()
+            found = self.store.seqs_of_ids([article_id])
+            if found:
+                self._remove(list(found.values()))
+                self._commit_meta()
+        return bool(found)
+
+    @_locked
+    def expire(self, before: str | _dt.datetime | _dt.date) -> int:
+        """Remove the articles published before this time (undated ones stay); returns how many."""
+        when = parse_published(before)
+        if when is None:
+            raise ValueError("expire(before=...) needs a date")
+        with self._writing():
+            self._sync()
+            ids = self.store.ids_before(when.timestamp() / 86400.0)
+            if ids:
+                self._remove(list(self.store.seqs_of_ids(ids).values()))
+                self._commit_meta()
+        return len(ids)
+
+    # ------------------------------------------------------------------ the document frequencies
+
+    def _sync(self) -> None:
+        """Reload the document frequencies when another connection changed them."""
+        meta = self.store.meta()
+        if meta["version"] == self._version:
+            return
+        df = np.zeros(self.params.n_features, np.int64)
+        rows = self.store.df()
+        if rows:
+            terms, counts = np.array(rows, dtype=np.int64).T
+            df[terms] = counts
+        self._df, self._n_docs, self._version = df, int(meta["n_docs"]), meta["version"]
+        self._meta = meta
+
+    def _commit_meta(self) -> None:
+        version = str(int(self._meta["version"]) + 1)
+        self.store.set_meta({"n_docs": str(self._n_docs), "version": version, "next_seq": self._meta["next_seq"]})
+        self._meta = {**self._meta, "version": version, "n_docs": str(self._n_docs)}
+        self._version = version
+
+    def _apply_df(self, delta: dict[int, int], n_delta: int) -> None:
+        if delta:
+            terms = np.fromiter(delta.keys(), np.int64, len(delta))
+            values = np.fromiter(delta.values(), np.int64, len(delta))
+            self._df[terms] += values
+            self.store.add_df([(int(t), int(v)) for t, v in zip(terms, values, strict=True) if v])
+        self._n_docs += n_delta
+
+    def _idf(self, delta: dict[int, int], n_delta: int, columns: np.ndarray | None) -> Idf:
+        """The index's current weights plus ``delta``: over ``columns`` only (compact) or all terms."""
+        params = self.params
+        if columns is None:
+            return self._full_idf(delta, n_delta)
+        df = self._df[columns]
+        if delta:
+            terms = np.fromiter(delta.keys(), np.int64, len(delta))
+            values = np.fromiter(delta.values(), np.int64, len(delta))
+            inside = np.isin(terms, columns)
+            df[np.searchsorted(columns, terms[inside])] += values[inside]
+        return Idf(self._n_docs + n_delta, df, params.max_df, params.max_df_floor, params.full_idf_docs)
+
+    def _full_idf(self, delta: dict[int, int], n_delta: int) -> Idf:
+        """An :class:`Idf` over the whole hashed term space (what ``attribute`` takes).
+
+        A term's weight is a function of its document frequency alone, so the
+        weights are those of a compact ``Idf`` over the terms in use plus one
+        absent term (``df = 0``), spread over the full space: the same values as
+        ``Idf.weights`` computed over 2^20 terms, without computing 2^20 of them.
+        """
+        params = self.params
+        df = self._df.copy()
+        if delta:
+            terms = np.fromiter(delta.keys(), np.int64, len(delta))
+            df[terms] += np.fromiter(delta.values(), np.int64, len(delta))
+        full = Idf(self._n_docs + n_delta, df, params.max_df, params.max_df_floor, params.full_idf_docs)
+        if self._present[0] != self._version:
+            self._present = (self._version, np.flatnonzero(self._df))
+        present = self._present[1]
+        if delta:
+            present = np.union1d(present, terms)
+            present = present[df[present] != 0]
+        compact = Idf(full.n_docs, np.concatenate(([0], df[present])), params.max_df, params.max_df_floor,
+                      params.full_idf_docs)
+        weights = np.full(len(df), compact.weights[0], dtype=compact.weights.dtype)
+        weights[present] = compact.weights[1:]
+        full.__dict__["weights"] = weights  # Idf.weights is a cached_property: this is its value
+        return full
+
+    # ------------------------------------------------------------------ loading nodes
+
+    def _load(self, seqs: Iterable[int], nodes: dict[int, _Node], full: bool = True) -> None:
+        """Stored nodes (with shingles and signature when ``full``) into ``nodes``."""
+        wanted = [s for s in seqs if s not in nodes or (full and nodes[s].shingles is None)]
+        if not wanted:
+            return
+        columns = ("id", "exact_key", "day", "counted", "topk") + (("signature", "shingles", "figures") if full else ())
+        for row in self.store.articles(wanted, columns):
+            seq, article_id, key, day, counted, topk = row[:6]
+            node = _Node(str(article_id), bytes(key), math.nan if day is None else float(day), int(seq),
+                         counted=bool(counted), topk=np.frombuffer(topk, np.float32))
+            if full:
+                node.signature = np.frombuffer(row[6], np.uint32)
+                node.shingles = np.frombuffer(row[7], np.uint64)
+                node.figures = np.frombuffer(row[8], np.uint64)
+            nodes[int(seq)] = node
+
+    def _term_rows(self, nodes: dict[int, _Node], numbers: Sequence[int],
+                   new_terms: sp.csr_matrix | None) -> sp.csr_matrix:
+        """Raw term counts of these nodes, one row each (new nodes from their prints)."""
+        missing = [n for n in numbers if n >= 0 and n not in self._terms]
+        if missing:
+            if len(self._terms) + len(missing) > _TERM_CACHE:
+                self._terms.clear()
+            for seq, blob in self.store.articles(missing, ("terms",)):
+                self._terms[int(seq)] = _decode_terms(blob)
+        rows = []
+        for n in numbers:
+            if n >= 0:
+                rows.append(self._terms[n])
+            else:
+                assert new_terms is not None
+                rows.append(_row(new_terms, -1 - n))
+        return _csr(rows, self.params.n_features)
+
+    # ------------------------------------------------------------------ linking (query and add)
+
+    def _link(self, new: list[Article], prints: Prints, excluded: set[int]) -> _Linked:
+        params = self.params
+        nodes: dict[int, _Node] = {}
+        for i, article in enumerate(new):
+            nodes[-1 - i] = _Node(article.id, bytes(prints.exact_keys[i]), _day(article), None,
+                                  prints.signatures[i], prints.shingles.row(i), prints.figures.row(i),
+                                  article=article)
+        new_numbers = [-1 - i for i in range(len(new))]
+        new_keys = sorted({nodes[n].key for n in new_numbers})
+
+        # 1. candidates: exact keys and LSH band keys, in SQL
+        found = {s for s, _ in self.store.exact_candidates(new_keys)}
+        nonempty = [n for n in new_numbers if not np.all(nodes[n].signature == EMPTY_SIGNATURE_VALUE)]
+        if nonempty:
+            keys = self.lsh.band_keys(np.stack([_signature(nodes[n]) for n in nonempty])).view(np.int64)
+            wanted = sorted({(band, int(k)) for row in keys for band, k in enumerate(row.tolist())})
+            found.update(self.store.band_candidates(wanted))
+        self._load(found - excluded, nodes)
+
+        # text-level candidate pairs: one node per distinct text, the lowest id (as a scan's distinct texts)
+        by_key = _by_key(nodes)
+        query_texts = [by_key[k][0] for k in new_keys]
+        stored_texts = [members[0] for k, members in sorted(by_key.items()) if k not in set(new_keys)]
+        text_pairs: list[tuple[bytes, bytes]] = []
+        if query_texts and stored_texts:
+            q_sig = np.stack([_signature(nodes[n]) for n in query_texts])
+            s_sig = np.stack([_signature(nodes[n]) for n in stored_texts])
+            text_pairs += [(nodes[query_texts[q]].key, nodes[stored_texts[s]].key)
+                           for q, s in self.lsh.probe(q_sig, s_sig).tolist()]
+        if len(query_texts) > 1:
+            q_sig = np.stack([_signature(nodes[n]) for n in query_texts])
+            text_pairs += [(nodes[query_texts[i]].key, nodes[query_texts[j]].key)
+                           for i, j in self.lsh.candidate_pairs(q_sig).tolist()]
+        text_pairs += [(k, k) for k in new_keys]  # exact copies
+        pairs = _node_pairs(text_pairs, by_key, nodes, params.max_exact_group)
+
+        # 2. verify (the verbatim tier)
+        verbatim = self._verify(nodes, pairs)
+        tiers = [np.zeros(len(verbatim), np.int8)]
+        found_links = [verbatim]
+
+        # 3. representatives of the touched close-copy groups, and the document-frequency change
+        counted, df_delta, n_delta = self._representatives(nodes, new_numbers, verbatim, excluded, prints)
+
+        topk_new: dict[int, np.ndarray] = {}
+        topk_stored: dict[int, np.ndarray] = {}
+        if params.same_story is not None and prints.terms is not None:
+            story, topk_new, topk_stored = self._same_story(nodes, new_numbers, new_keys, verbatim, excluded,
+                                                            prints, df_delta, n_delta)
+            found_links.append(story)
+            tiers.append(np.ones(len(story), np.int8))
+        links = Links.concat(found_links)
+        tier = np.concatenate(tiers)
+        if params.same_story is not None and prints.terms is not None and len(links):
+            links = self._with_cosines(nodes, links, prints, df_delta, n_delta)
+        return _Linked(nodes, links, tier, counted, df_delta, n_delta, topk_new, topk_stored, prints.terms, prints)
+
+    def _verify(self, nodes: dict[int, _Node], pairs: list[tuple[int, int]]) -> Links:
+        """``verify`` on node pairs ``(a, b)``, ``a`` the lower id; pairs of the result are node numbers."""
+        if not pairs:
+            return Links.empty()
+        numbers = sorted({n for p in pairs for n in p}, key=lambda n: nodes[n].id)
+        position = {n: i for i, n in enumerate(numbers)}
+        side = _prints(nodes, numbers)
+        local = np.array([[position[a], position[b]] for a, b in pairs], dtype=np.int64)
+        links = verify(side, side, local, self.params)
+        return _renumber(links, np.array(numbers, dtype=np.int64))
+
+    def _representatives(
+        self, nodes: dict[int, _Node], new_numbers: list[int], verbatim: Links, excluded: set[int], prints: Prints
+    ) -> tuple[dict[int, bool], dict[int, int], int]:
+        """Which articles of the touched close-copy groups are counted in the document frequencies
+        (``representatives``: the lowest id of each group), and the change it makes to them."""
+        close = verbatim.take(verbatim.relation >= relation.NEAR_DUPLICATE)
+        stored_links = self._component({int(n) for n in close.pairs.ravel() if n >= 0}, excluded, close_only=True)
+        group = Links.concat([close, stored_links])
+        members = sorted({int(n) for n in group.pairs.ravel()} | set(new_numbers))
+        self._load([n for n in members if n >= 0], nodes, full=False)
+        members.sort(key=lambda n: nodes[n].id)
+        position = {n: i for i, n in enumerate(members)}
+        local = np.array([[position[int(a)], position[int(b)]] for a, b in group.pairs], dtype=np.int64)
+        first = representatives(len(members), Links(local.reshape(-1, 2), *(getattr(group, f) for f in _SCORES)))
+        flags = np.zeros(len(members), bool)
+        flags[first] = True
+        counted: dict[int, bool] = {}
+        changed: list[tuple[int, int]] = []
+        for n, flag in zip(members, flags.tolist(), strict=True):
+            before = nodes[n].counted if n >= 0 else False
+            counted[n] = flag
+            if flag != before:
+                changed.append((n, 1 if flag else -1))
+        df_delta: dict[int, int] = {}
+        if changed and prints.terms is not None:
+            rows = self._term_rows(nodes, [n for n, _ in changed], prints.terms)
+            for (_, sign), start, end in zip(changed, rows.indptr[:-1], rows.indptr[1:], strict=True):
+                for term in rows.indices[start:end].tolist():
+                    df_delta[term] = df_delta.get(term, 0) + sign
+        return counted, df_delta, sum(sign for _, sign in changed)
+
+    def _component(self, seqs: set[int], excluded: set[int], close_only: bool) -> Links:
+        """The stored links of the connected component(s) of these articles (node numbers = seqs)."""
+        seen = set(seqs) - excluded
+        frontier = set(seen)
+        rows: dict[tuple[int, int], tuple[Any, ...]] = {}
+        while frontier and len(seen) < _MAX_COMPONENT:
+            found = self.store.links_of(sorted(frontier), close_only=close_only)
+            frontier = set()
+            for row in found:
+                a, b = int(row[0]), int(row[1])
+                if a in excluded or b in excluded:
+                    continue
+                rows[(a, b)] = row
+                for n in (a, b):
+                    if n not in seen:
+                        seen.add(n)
+                        frontier.add(n)
+        return _links_from_rows(list(rows.values()))
+
+    def _same_story(
+        self,
+        nodes: dict[int, _Node],
+        new_numbers: list[int],
+        new_keys: list[bytes],
+        known: Links,
+        excluded: set[int],
+        prints: Prints,
+        df_delta: dict[int, int],
+        n_delta: int,
+    ) -> tuple[Links, dict[int, np.ndarray], dict[int, np.ndarray]]:
+        """Same-story links of the new texts: their ``k`` nearest stored (or new) texts in the window,
+        and the stored texts whose own ``k``-th best cosine they reach; verified verbatim first."""
+        params = self.params
+        assert params.same_story is not None
+        k = params.story_neighbours
+        # each new text is searched as a scan searches it: from its first copy (lowest id, new or stored)
+        by_key_all = _by_key(nodes)
+        by_key_new = _by_key({n: nodes[n] for n in new_numbers})
+        rows = [by_key_all[key][0] for key in new_keys]
+        new_key_set = set(new_keys)
+        own: list[tuple[int, int, float, bool]] = []  # (row, column, cosine, enough shared terms), nodes
+        every: list[tuple[int, int, float, bool]] = []
+        for group in _time_groups([nodes[n].day for n in rows], params.window_days):
+            self._neighbours(nodes, [rows[i] for i in group], rows, new_key_set, excluded, prints, df_delta,
+                             n_delta, own, every)
+        best: dict[int, list[float]] = {n: [] for n in rows}
+        for r, _, score, _ in own:
+            best[r].append(score)
+        topk_new = {}
+        for n in rows:
+            scores = np.sort(np.array(best[n], dtype=np.float32))[::-1]
+            for member in by_key_new[nodes[n].key]:
+                topk_new[member] = scores
+        stored = [(r, c, score, shared) for r, c, score, shared in every if c >= 0]
+        unread = sorted({c for _, c, _, _ in stored if nodes[c].topk is _UNREAD})
+        for seq, blob in self.store.topk(unread).items():
+            nodes[seq].topk = np.frombuffer(blob, np.float32)
+        reverse = [(r, c) for r, c, score, shared in stored if shared and score >= _kth(nodes[c].topk, k)]
+        topk_stored: dict[int, np.ndarray] = {}
+        for _, c, score, _ in stored:
+            current = topk_stored.get(c, nodes[c].topk)
+            topk_stored[c] = np.sort(np.append(current, np.float32(score)))[::-1][:k].astype(np.float32)
+        candidates = sorted({(r, c) for r, c, _, shared in own if shared} | set(reverse))
+        known_texts = {frozenset((nodes[int(a)].key, nodes[int(b)].key)) for a, b in known.pairs}
+        text_pairs = []
+        for r, c in candidates:
+            a, b = sorted((r, c), key=lambda n: nodes[n].id)
+            if frozenset((nodes[a].key, nodes[b].key)) not in known_texts:
+                text_pairs.append((a, b))
+        text_pairs = sorted(set(text_pairs))
+        if not text_pairs:
+            return Links.empty(), topk_new, topk_stored
+        self._load([n for p in text_pairs for n in p if n >= 0], nodes)
+        copies = self._verify(nodes, text_pairs)
+        verbatim = {(int(a), int(b)) for a, b in copies.pairs}
+        story = [p for p in text_pairs if p not in verbatim]
+        # every copy of each text takes its links (as a scan's expand)
+        stored_keys = sorted({nodes[n].key for p in text_pairs for n in p if n >= 0})
+        copies_of = [s for s, _ in self.store.exact_candidates(stored_keys) if s not in excluded]
+        self._load(copies_of, nodes)
+        loaded = set(copies_of)
+        everyone = {n: node for n, node in nodes.items() if n < 0 or n in loaded}
+        groups = _by_key(everyone)
+        expanded_copies = _node_pairs([(nodes[a].key, nodes[b].key) for a, b in sorted(verbatim)], groups, nodes,
+                                       params.max_exact_group)
+        expanded_story = _node_pairs([(nodes[a].key, nodes[b].key) for a, b in story], groups, nodes,
+                                      params.max_exact_group)
+        copies = self._verify(nodes, expanded_copies)
+        return Links.concat([copies, self._same_story_links(nodes, expanded_story)]), topk_new, topk_stored
+
+    def _same_story_links(self, nodes: dict[int, _Node], pairs: list[tuple[int, int]]) -> Links:
+        """``same_story`` links of node pairs, with their shingle overlaps (as ``story_links`` gives them)."""
+        if not pairs:
+            return Links.empty()
+        numbers = sorted({n for p in pairs for n in p}, key=lambda n: nodes[n].id)
+        position = {n: i for i, n in enumerate(numbers)}
+        side = _prints(nodes, numbers)
+        local = np.array([[position[a], position[b]] for a, b in pairs], dtype=np.int64)
+        overlaps = Overlaps.compute(side.shingles, side.shingles, local)
+        links = Links.from_overlaps(local, relation.codes(len(local), relation.SAME_STORY), overlaps)
+        return _renumber(links, np.array(numbers, dtype=np.int64))
+
+    def _neighbours(
+        self,
+        nodes: dict[int, _Node],
+        rows: list[int],
+        batch_rows: list[int],
+        new_keys: set[bytes],
+        excluded: set[int],
+        prints: Prints,
+        df_delta: dict[int, int],
+        n_delta: int,
+        own: list[tuple[int, int, float, bool]],
+        every: list[tuple[int, int, float, bool]],
+    ) -> None:
+        """``probe_neighbours`` for some new texts (close in time) against the first copies in their
+        window and the batch's other texts: each row's ``k`` best (``own``) and every pair above
+        the threshold (``every``), with whether they share enough weighted terms."""
+        params = self.params
+        assert params.same_story is not None
+        k = params.story_neighbours
+        days = np.array([nodes[n].day for n in rows])
+        if params.window_days is None or not np.isfinite(days).all():
+            window = self.store.window(None, None)
+        else:
+            window = self.store.window(float(days.min()) - params.window_days - _EPSILON_DAYS,
+                                       float(days.max()) + params.window_days + _EPSILON_DAYS)
+        info = {w[0]: w for w in window if w[0] not in excluded and w[2] not in new_keys}
+        for seq, article_id, key, day in info.values():
+            if seq not in nodes:
+                nodes[seq] = _Node(article_id, key, math.nan if day is None else float(day), seq, topk=_UNREAD)
+        entries = sorted([(w[1], w[0]) for w in info.values()] + [(nodes[n].id, n) for n in batch_rows])
+        columns = [n for _, n in entries]
+        counts = self._term_rows(nodes, columns, prints.terms)
+        used, compact = _compact(counts)
+        column_vectors = self._idf(df_delta, n_delta, used).transform(compact)
+        column_of = {n: i for i, n in enumerate(columns)}
+        row_vectors = column_vectors[[column_of[n] for n in rows]]
+        row_days = np.array([nodes[n].day for n in rows])
+        column_days = np.array([info[n][3] if n in info else nodes[n].day for n in columns], dtype=float)
+        self_column = np.array([column_of[n] for n in rows])
+        for width, out in ((k + 1, own), (len(columns), every)):
+            pairs, scores = probe_neighbours(row_vectors, row_days, column_vectors, column_days, k=width,
+                                             min_cosine=params.same_story, window_days=params.window_days,
+                                             min_shared_terms=0)
+            keep = pairs[:, 1] != self_column[pairs[:, 0]]
+            pairs, scores = pairs[keep], scores[keep]
+            if width == k + 1:
+                pairs, scores = _best_k(pairs, scores, k)
+            shared = shared_terms(row_vectors, column_vectors, pairs) >= params.story_min_terms \
+                if len(pairs) else np.zeros(0, bool)
+            out.extend((rows[r], columns[c], float(score), bool(ok)) for (r, c), score, ok in zip(
+                pairs.tolist(), scores.tolist(), shared.tolist(), strict=True))
+
+    def _with_cosines(self, nodes: dict[int, _Node], links: Links, new: Prints,
+                      df_delta: dict[int, int], n_delta: int) -> Links:
+        """``with_cosines`` on the linked articles: whole articles and the windows of long ones, weighted
+        with the index's document frequencies (over the terms in use: the same values)."""
+        numbers = sorted({int(n) for n in links.pairs.ravel()}, key=lambda n: nodes[n].id)
+        counts = self._term_rows(nodes, numbers, new.terms)
+        windows, offsets = self._window_rows(numbers, new)
+        used, compact = _compact(sp.vstack([counts, windows]).tocsr())
+        idf = self._idf(df_delta, n_delta, used)
+        terms, window_counts = compact[: len(numbers)], compact[len(numbers) :]
+        side = Prints(np.zeros(len(numbers), "S16"), Ragged.empty(len(numbers)), Ragged.empty(len(numbers)),
+                      np.zeros((len(numbers), 1), np.uint32), terms, window_counts, offsets)
+        position = {n: i for i, n in enumerate(numbers)}
+        local = _relabel(links, position)
+        return _renumber(with_cosines(local, side, idf, idf.transform(terms)), np.array(numbers, dtype=np.int64))
+
+    def _window_rows(self, numbers: Sequence[int], new: Prints) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Term counts of the windows of these articles (long ones have some) and their offsets."""
+        missing = [n for n in numbers if n >= 0 and n not in self._windows]
+        if missing:
+            if len(self._windows) + len(missing) > _TERM_CACHE:
+                self._windows.clear()
+            for seq, blob in self.store.articles(missing, ("windows",)):
+                self._windows[int(seq)] = _decode_windows(blob)
+        rows: list[tuple[np.ndarray, np.ndarray]] = []
+        sizes = []
+        for n in numbers:
+            found = self._windows[n] if n >= 0 else _new_windows(new, -1 - n)
+            rows.extend(found)
+            sizes.append(len(found))
+        offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        return _csr(rows, self.params.n_features), offsets
+
+    # ------------------------------------------------------------------ the query's cluster and passages
+
+    def _describe(self, article: Article, linked: _Linked, excluded: set[int]) -> QueryResult:
+        params = self.params
+        nodes, links = linked.nodes, linked.links
+        matched = sorted({int(n) for n in links.pairs.ravel() if n >= 0})
+        stored = self._component(set(matched), excluded, close_only=False)
+        self._load({int(n) for n in stored.pairs.ravel()}, nodes, full=False)
+        if linked.new_prints is not None and linked.new_terms is not None and len(stored):
+            stored = self._with_cosines(nodes, stored, linked.new_prints, linked.df_delta, linked.n_delta)
+        every = Links.concat([links, stored])
+        members = sorted({int(n) for n in every.pairs.ravel()} | {-1}, key=lambda n: nodes[n].id)
+        position = {n: i for i, n in enumerate(members)}
+        local = _relabel(every, position)
+        labels = cluster_links(len(members), local, params.min_density)
+        mine = labels[position[-1]]
+        keep = [n for n in members if n == -1 or n in set(matched) or (mine >= 0 and labels[position[n]] == mine)]
+        articles = self._articles(nodes, keep, article)
+        shown = {n: i for i, n in enumerate(keep)}
+        inside = np.array([int(a) in shown and int(b) in shown for a, b in every.pairs], dtype=bool)
+        chosen = every.take(inside) if len(every) else every
+        local_links = _relabel(chosen, shown)
+        sub_labels = np.array([0 if mine >= 0 and labels[position[n]] == mine else -1 for n in keep], np.int64)
+        # only links inside the cluster and the query's own links are reported
+        own = np.any(local_links.pairs == shown[-1], axis=1) if len(local_links) else np.zeros(0, bool)
+        in_cluster = (sub_labels[local_links.pairs[:, 0]] >= 0) & (sub_labels[local_links.pairs[:, 1]] >= 0) \
+            if len(local_links) else np.zeros(0, bool)
+        local_links = local_links.take(own | in_cluster)
+        shingles = Ragged.from_rows([self._shingles(nodes, n) for n in keep])
+        idf = self._idf(linked.df_delta, linked.n_delta, None) if params.same_story is not None else None
+        passages = attribute(articles, shingles, sub_labels, idf, params)
+        result = assemble(articles, [], local_links, sub_labels, sub_labels, passages,
+                          *provenance(articles, passages, sub_labels, local_links))
+        me = result.article(article.id)
+        matches = []
+        for pair in sorted(result.pairs, key=pair_order):
+            if article.id not in (pair.a, pair.b):
+                continue
+            other, query_first = (pair.b, True) if pair.a == article.id else (pair.a, False)
+            other_article = articles[[a.id for a in articles].index(other)]
+            matches.append(Match(
+                id=other,
+                relation=pair.relation,
+                jaccard=pair.jaccard,
+                containment_query_in_match=pair.containment_a_in_b if query_first else pair.containment_b_in_a,
+                containment_match_in_query=pair.containment_b_in_a if query_first else pair.containment_a_in_b,
+                cosine=pair.cosine,
+                source=pair.source,
+                title=other_article.title,
+                outlet=other_article.outlet,
+                published=other_article.published,
+            ))
+        cluster = result.clusters[0] if result.clusters and me.cluster else None
+        return QueryResult(matches, me.passages, me.added_sections, cluster, article.id)
+
+    def _shingles(self, nodes: dict[int, _Node], n: int) -> np.ndarray:
+        if nodes[n].shingles is None:
+            self._load([n], nodes)
+        shingles = nodes[n].shingles
+        assert shingles is not None
+        return shingles
+
+    def _articles(self, nodes: dict[int, _Node], numbers: list[int], query: Article) -> list[Article]:
+        rows = {int(r[0]): r[1:] for r in self.store.articles(
+            [n for n in numbers if n >= 0], ("id", "text", "title", "outlet", "url", "published", "extra"))}
+        return [query if n < 0 else _article(*rows[n]) for n in numbers]
+
+    # ------------------------------------------------------------------ writing
+
+    @_locked
+    def _write_batch(self, batch: list[Article]) -> int:
+        batch = sorted(batch, key=lambda a: a.id)
+        prints = fingerprint([a.text for a in batch], self.params)
+        with self._writing():
+            self._sync()
+            replaced = self.store.seqs_of_ids([a.id for a in batch])
+            if replaced:
+                self._remove(list(replaced.values()))
+            linked = self._link(batch, prints, set())
+            next_seq = int(self._meta["next_seq"])
+            seq_of = {-1 - i: next_seq + i for i in range(len(batch))}
+            self._meta["next_seq"] = str(next_seq + len(batch))
+            rows = []
+            for i, article in enumerate(batch):
+                node = linked.nodes[-1 - i]
+                terms = _row(prints.terms, i) if prints.terms is not None else None
+                rows.append((
+                    seq_of[-1 - i], article.id, article.published.isoformat() if article.published else None,
+                    None if math.isnan(node.day) else node.day, article.outlet, article.title, article.url,
+                    article.text, _extra(article), node.key, prints.signatures[i].tobytes(),
+                    prints.shingles.row(i).tobytes(), prints.figures.row(i).tobytes(),
+                    terms[0].tobytes() + terms[1].tobytes() if terms is not None else None,
+                    _encode_windows(_new_windows(prints, i)),
+                    int(linked.counted.get(-1 - i, True)),
+                    linked.topk_new.get(-1 - i, np.empty(0, np.float32)).astype(np.float32).tobytes(),
+                ))
+                if terms is not None:
+                    self._terms[seq_of[-1 - i]] = terms
+            self.store.insert_articles(rows)
+            nonempty = [i for i in range(len(batch)) if not np.all(prints.signatures[i] == EMPTY_SIGNATURE_VALUE)]
+            if nonempty:
+                keys = self.lsh.band_keys(prints.signatures[nonempty]).view(np.int64)
+                self.store.insert_bands([(band, int(k), seq_of[-1 - i]) for i, row in zip(nonempty, keys, strict=True)
+                                         for band, k in enumerate(row.tolist())])
+            self.store.insert_links(_link_rows(linked.links, linked.tier, lambda n: seq_of.get(n, n)))
+            self.store.set_counted([(n, int(flag)) for n, flag in linked.counted.items() if n >= 0])
+            self.store.renumber_copies(sorted({bytes(k) for k in prints.exact_keys}))
+            self.store.set_topk([(seq, blob.tobytes()) for seq, blob in linked.topk_stored.items()])
+            self._apply_df(linked.df_delta, linked.n_delta)
+            self._commit_meta()
+        return len(batch)
+
+    def _remove(self, seqs: list[int]) -> None:
+        """Delete articles inside the current write transaction; promote new representatives."""
+        gone = set(seqs)
+        nodes: dict[int, _Node] = {}
+        self._load(seqs, nodes)
+        group = self._component(gone, set(), close_only=True)
+        members = sorted({int(n) for n in group.pairs.ravel()} | gone)
+        self._load(members, nodes, full=False)
+        remaining = sorted((n for n in members if n not in gone), key=lambda n: nodes[n].id)
+        position = {n: i for i, n in enumerate(remaining)}
+        inside = np.array([int(a) in position and int(b) in position for a, b in group.pairs], dtype=bool)
+        kept = group.take(inside) if len(group) else group
+        flags = np.zeros(len(remaining), bool)
+        flags[representatives(len(remaining), _relabel(kept, position))] = True
+        changed = [(n, -1) for n in seqs if nodes[n].counted]
+        changed += [(n, 1 if flag else -1) for n, flag in zip(remaining, flags.tolist(), strict=True)
+                    if flag != nodes[n].counted]
+        delta: dict[int, int] = {}
+        if changed and self.params.same_story is not None:
+            rows = self._term_rows(nodes, [n for n, _ in changed], None)
+            for (_, sign), start, end in zip(changed, rows.indptr[:-1], rows.indptr[1:], strict=True):
+                for term in rows.indices[start:end].tolist():
+                    delta[term] = delta.get(term, 0) + sign
+        self.store.set_counted([(n, int(flag)) for n, flag in zip(remaining, flags.tolist(), strict=True)
+                                if flag != nodes[n].counted])
+        band_rows = []
+        for n in seqs:
+            signature = nodes[n].signature
+            assert signature is not None
+            if not np.all(signature == EMPTY_SIGNATURE_VALUE):
+                keys = self.lsh.band_keys(signature[None, :]).view(np.int64)[0]
+                band_rows += [(band, int(k), n) for band, k in enumerate(keys.tolist())]
+        self.store.delete_bands(band_rows)
+        self.store.delete_articles(seqs)
+        self.store.renumber_copies(sorted({nodes[n].key for n in seqs}))
+        self._apply_df(delta, sum(sign for _, sign in changed))
+        for n in seqs:
+            self._terms.pop(n, None)
+            self._windows.pop(n, None)
+
+
+# ---------------------------------------------------------------------- helpers (no maths: shapes and rows)
+
+_SCORES = ("relation", "shared", "jaccard", "containment_a_in_b", "containment_b_in_a", "cosine")
+
+
+def _as_article(item: str | Article, fields: dict[str, Any], default_id: str) -> Article:
+    if isinstance(item, Article):
+        if fields:
+            raise TypeError("query(article) takes no other arguments")
+        return item
+    if not isinstance(item, str):
+        raise TypeError(f"expected a text or an Article, got {type(item).__name__}")
+    unknown = set(fields) - {"id", "published", "outlet", "title", "url"}
+    if unknown:
+        raise TypeError(f"unknown fields: {', '.join(sorted(unknown))} (known: published, outlet, title, url)")
+    return Article(id=str(fields.pop("id", default_id)), text=item, **fields)
+
+
+def _signature(node: _Node) -> np.ndarray:
+    assert node.signature is not None
+    return node.signature
+
+
+def _day(article: Article) -> float:
+    return article.published.timestamp() / 86400.0 if article.published else math.nan
+
+
+def _article(article_id: Any, text: Any, title: Any, outlet: Any, url: Any, published: Any, extra: Any) -> Article:
+    return Article(str(article_id), str(text), title, outlet, url, parse_published(published) if published else None,
+                   extra=json.loads(extra) if extra else {})
+
+
+def _extra(article: Article) -> str | None:
+    if not article.extra:
+        return None
+    return json.dumps(article.extra, sort_keys=True, default=str)
+
+
+def _by_key(nodes: dict[int, _Node]) -> dict[bytes, list[int]]:
+    """Nodes of each exact key, lowest id first."""
+    out: dict[bytes, list[int]] = {}
+    for n in sorted(nodes, key=lambda n: nodes[n].id):
+        if nodes[n].shingles is not None or n < 0:
+            out.setdefault(nodes[n].key, []).append(n)
+    return out
+
+
+def _node_pairs(text_pairs: list[tuple[bytes, bytes]], by_key: dict[bytes, list[int]],
+                nodes: dict[int, _Node], max_group: int) -> list[tuple[int, int]]:
+    """Every pair of articles carrying a pair of texts, one of them new, lower id first.
+
+    As in a scan (``exact_pairs``, ``expand``): the copies of a text held by more
+    than ``max_group`` articles pair with its first copy only, and only that first
+    copy takes the text's links to other texts.
+    """
+    out: set[tuple[int, int]] = set()
+    for first, second in text_pairs:
+        left, right = by_key.get(first, []), by_key.get(second, [])
+        if first == second and len(left) > max_group:
+            candidates = [(left[0], other) for other in left[1:]]
+        else:
+            if len(left) > max_group:
+                left = left[:1]
+            if len(right) > max_group:
+                right = right[:1]
+            candidates = [(a, b) for a in left for b in right]
+        for a, b in candidates:
+            if a != b and (a < 0 or b < 0):
+                out.add((a, b) if nodes[a].id < nodes[b].id else (b, a))
+    return sorted(out, key=lambda p: (nodes[p[0]].id, nodes[p[1]].id))
+
+
+def _prints(nodes: dict[int, _Node], numbers: list[int]) -> Prints:
+    shingles, figures, signatures = [], [], []
+    for n in numbers:
+        node = nodes[n]
+        assert node.shingles is not None and node.figures is not None and node.signature is not None
+        shingles.append(node.shingles)
+        figures.append(node.figures)
+        signatures.append(node.signature)
+    return Prints(np.array([nodes[n].key for n in numbers], dtype="S16"), Ragged.from_rows(figures),
+                  Ragged.from_rows(shingles), np.stack(signatures), None)
+
+
+def _renumber(links: Links, numbers: np.ndarray) -> Links:
+    return Links(numbers[links.pairs].reshape(-1, 2), *(getattr(links, f) for f in _SCORES))
+
+
+def _relabel(links: Links, position: dict[int, int]) -> Links:
+    local = np.array([[position[int(a)], position[int(b)]] for a, b in links.pairs], dtype=np.int64)
+    return Links(local.reshape(-1, 2), *(getattr(links, f) for f in _SCORES))
+
+
+def _links_from_rows(rows: list[tuple[Any, ...]]) -> Links:
+    if not rows:
+        return Links.empty()
+    a, b, rel, _tier, shared, jaccard, c_ab, c_ba, cosine = (np.array(col) for col in zip(*rows, strict=True))
+    return Links(np.stack([a, b], axis=1).astype(np.int64), rel.astype(np.int8), shared.astype(float),
+                 jaccard.astype(float), c_ab.astype(float), c_ba.astype(float), cosine.astype(float))
+
+
+def _link_rows(links: Links, tier: np.ndarray, seq: Any) -> list[tuple[Any, ...]]:
+    return [
+        (seq(int(a)), seq(int(b)), int(r), int(t), int(s), float(j), float(cab), float(cba), float(c))
+        for (a, b), r, t, s, j, cab, cba, c in zip(
+            links.pairs.tolist(), links.relation.tolist(), tier.tolist(), links.shared.tolist(),
+            links.jaccard.tolist(), links.containment_a_in_b.tolist(), links.containment_b_in_a.tolist(),
+            links.cosine.tolist(), strict=True)
+    ]
+
+
+def _row(matrix: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row ``i`` of a CSR matrix as (int32 columns, float32 values): the stored form of term counts."""
+    start, end = matrix.indptr[i], matrix.indptr[i + 1]
+    return matrix.indices[start:end].astype(np.int32), matrix.data[start:end].astype(np.float32)
+
+
+def _decode_terms(blob: bytes | None) -> tuple[np.ndarray, np.ndarray]:
+    if not blob:
+        return np.empty(0, np.int32), np.empty(0, np.float32)
+    half = len(blob) // 2
+    return np.frombuffer(blob[:half], np.int32), np.frombuffer(blob[half:], np.float32)
+
+
+def _new_windows(prints: Prints, i: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The windows of new article ``i`` as stored rows."""
+    if prints.windows is None or prints.window_offsets is None:
+        return []
+    return [_row(prints.windows, w) for w in range(int(prints.window_offsets[i]), int(prints.window_offsets[i + 1]))]
+
+
+def _encode_windows(rows: list[tuple[np.ndarray, np.ndarray]]) -> bytes:
+    sizes = np.array([len(r[0]) for r in rows], dtype=np.int32)
+    return b"".join([np.int32(len(rows)).tobytes(), sizes.tobytes(), *(r[0].tobytes() for r in rows),
+                     *(r[1].tobytes() for r in rows)])
+
+
+def _decode_windows(blob: bytes | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    if not blob:
+        return []
+    count = int(np.frombuffer(blob, np.int32, 1)[0])
+    sizes = np.frombuffer(blob, np.int32, count, 4)
+    total = int(sizes.sum())
+    indices = np.frombuffer(blob, np.int32, total, 4 + 4 * count)
+    data = np.frombuffer(blob, np.float32, total, 4 + 4 * count + 4 * total)
+    bounds = np.concatenate(([0], np.cumsum(sizes)))
+    return [(indices[a:b], data[a:b]) for a, b in itertools.pairwise(bounds.tolist())]
+
+
+def _csr(rows: list[tuple[np.ndarray, np.ndarray]], n_features: int) -> sp.csr_matrix:
+    sizes = np.array([len(r[0]) for r in rows], dtype=np.int64)
+    indptr = np.concatenate(([0], np.cumsum(sizes)))
+    indices = np.concatenate([r[0] for r in rows]) if rows else np.empty(0, np.int32)
+    data = np.concatenate([r[1] for r in rows]) if rows else np.empty(0, np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), n_features))
+
+
+def _compact(counts: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
+    """The columns in use, and the same rows over those only (same column order: the same sums)."""
+    used, inverse = np.unique(counts.indices, return_inverse=True)
+    return used, sp.csr_matrix((counts.data, inverse.ravel().astype(np.int32), counts.indptr),
+                               shape=(counts.shape[0], max(len(used), 1)))
+
+
+def _best_k(pairs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``k`` pairs per row: a row's ``k + 1`` best, less itself, keeps its ``k`` best
+    (``probe_neighbours`` order: higher score, then lower column)."""
+    if len(pairs) == 0:
+        return pairs, scores
+    order = np.lexsort((pairs[:, 1], -scores, pairs[:, 0]))
+    pairs, scores = pairs[order], scores[order]
+    rank = np.arange(len(pairs)) - np.searchsorted(pairs[:, 0], pairs[:, 0], side="left")
+    keep = rank < k
+    return pairs[keep], scores[keep]
+
+
+def _time_groups(days: list[float], window_days: float | None) -> list[list[int]]:
+    """Positions of new texts in groups searched together: dated ones in time order, each group
+    spanning at most ``window_days`` (a batch from a whole year does not read the whole year
+    for every article); undated ones, or all without a window, as one group."""
+    order = sorted(range(len(days)), key=lambda i: (math.isnan(days[i]), days[i] if not math.isnan(days[i]) else 0))
+    if window_days is None:
+        return [order] if order else []
+    groups: list[list[int]] = []
+    undated = [i for i in order if math.isnan(days[i])]
+    for i in (i for i in order if not math.isnan(days[i])):
+        if groups and days[i] - days[groups[-1][0]] <= max(window_days, 1e-9):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups + ([undated] if undated else [])
+
+
+def _kth(topk: np.ndarray, k: int) -> float:
+    """The cosine a new article must reach to enter a stored article's ``k`` best."""
+    return float(topk[k - 1]) if len(topk) >= k else -math.inf

@@ -1,0 +1,358 @@
+"""The index: a query answers what a scan of (index + the article) answers for it; the API around it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dedup import Article, Index, Params, Scanner, load_articles
+from dedup.fingerprint import fingerprint
+from dedup.link import Copies, Links, exact_pairs, expand, verify
+from dedup.store import StoreError
+from dedup.story import Idf
+
+from .helpers import SAMPLES, SEEDS, WIRE, edit_words, filler, need
+from .index_helpers import backend_url, compare_each
+from .test_golden import constructed
+
+PARAGRAPHS = [p for p in WIRE.split("\n\n") if p.strip()]
+DAY = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.timezone.utc)
+
+
+def samples() -> list[Article]:
+    return load_articles(SAMPLES)[0]
+
+
+def dated_cases() -> list[Article]:
+    """Copies, an excerpt found only by the same-story search, dates inside and outside the window."""
+    long_page = filler(1500, seed=21) + "\n\n" + PARAGRAPHS[2] + "\n\n" + filler(900, seed=22)
+    return [
+        Article("a-wire", WIRE, published=DAY, outlet="Wire"),
+        Article("b-copy", WIRE, published=DAY + dt.timedelta(hours=2), outlet="B"),
+        Article("c-copy", WIRE, published=DAY + dt.timedelta(days=9), outlet="C"),
+        Article("d-edited", edit_words(WIRE, 0.1, seed=4), published=DAY + dt.timedelta(hours=5), outlet="D"),
+        Article("e-excerpt-page", long_page, published=DAY + dt.timedelta(hours=1), outlet="E"),
+        Article("f-late-edit", edit_words(WIRE, 0.5, seed=8), published=DAY + dt.timedelta(days=6), outlet="F"),
+        Article("g-undated", "\n\n".join(PARAGRAPHS[:4]), outlet="G"),
+        Article("h-other", filler(300, seed=30), published=DAY, outlet="H"),
+    ]
+
+
+def test_query_equals_scan_on_samples(fresh) -> None:
+    assert compare_each(samples(), fresh) == []
+
+
+def test_query_equals_scan_on_samples_added_one_at_a_time() -> None:
+    assert compare_each(samples(), lambda: ":memory:", one_by_one=True) == []
+
+
+@pytest.mark.parametrize("cases", [constructed, dated_cases])
+def test_query_equals_scan_on_constructed_cases(cases, tmp_path: Path) -> None:
+    assert compare_each(cases(), lambda: backend_url("memory", tmp_path)) == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "not ported to the index yet: the scan's evidence rules (credible, long_runs, shingles common to many "
+    "copy families), passage-fingerprint candidates and the windows of long articles in the neighbour search "
+    "change some answers once samples and constructed cases are scanned together (see README)"))
+def test_query_equals_scan_on_samples_and_constructed_together() -> None:
+    assert compare_each([*samples(), *constructed(), *dated_cases()], lambda: ":memory:") == []
+
+
+SHORT_ITEM = "\n\n".join(PARAGRAPHS[1:4])
+LONG_PAGE = filler(1500, seed=21) + "\n\n" + SHORT_ITEM + "\n\n" + filler(1500, seed=22)
+
+
+def test_the_scan_finds_a_short_item_inside_a_long_page() -> None:
+    result = Scanner().scan([Article("short", SHORT_ITEM), Article("page", LONG_PAGE)])
+    assert [(p.a, p.b, p.relation) for p in result.pairs] == [("page", "short", "derived")]
+
+
+@pytest.mark.xfail(strict=True, reason="passage-fingerprint candidates (dedup.postings) are not stored by the "
+                   "index yet: a short item inside a long page is found by a scan, not by a query")
+@pytest.mark.parametrize("stored, queried", [("short", "page"), ("page", "short")])
+def test_index_finds_a_short_item_inside_a_long_page(stored: str, queried: str) -> None:
+    texts = {"short": SHORT_ITEM, "page": LONG_PAGE}
+    with Index(":memory:") as index:
+        index.add(stored, texts[stored])
+        assert [(m.id, m.relation) for m in index.query(Article(queried, texts[queried]))] == [(stored, "derived")]
+
+
+def test_verbatim_only_index_equals_verbatim_scan() -> None:
+    articles = samples()
+    result = Scanner(same_story=None).scan(articles)
+    for article in articles:
+        with Index(":memory:", same_story=None) as index:
+            index.add_many([a for a in articles if a.id != article.id])
+            found = {m.id: (m.relation, m.jaccard) for m in index.query(article)}
+        expected = {(p.b if p.a == article.id else p.a): (p.relation, p.jaccard)
+                    for p in result.pairs if article.id in (p.a, p.b)}
+        assert found == expected
+
+
+def test_samples_copies_are_found_with_their_relation() -> None:
+    articles = {a.id: a for a in samples()}
+    expected = {
+        "outlets/dailyherald_verbatim.txt": "near_duplicate",
+        "outlets/gazette_added.txt": "near_duplicate",
+        "outlets/morningstar_edited.txt": "derived",
+        "outlets/citypost_trimmed.txt": "derived",
+        "outlets/evening_times.html": "derived",
+        "outlets/newsnow_interview.txt": "derived",
+        "outlets/worldwire_rewrite.md": "same_story",
+        "reuters-2025-03-03-port": "exact",
+    }
+    with Index(":memory:") as index:
+        index.add(articles["wire/reuters_port_strike.txt"])
+        for copy, wanted in expected.items():
+            found = index.query(articles[copy])
+            assert [(m.id, m.relation) for m in found] == [("wire/reuters_port_strike.txt", wanted)], copy
+    with Index(":memory:") as index:
+        index.add(articles["wire/afp_heatwave.txt"])
+        assert [m.relation for m in index.query(articles["outlets/sunbulletin_heatwave.txt"])] == ["near_duplicate"]
+
+
+def test_interview_copy_reports_its_added_interview() -> None:
+    articles = samples()
+    with Index(":memory:") as index:
+        index.add_many([a for a in articles if a.id != "outlets/newsnow_interview.txt"])
+        found = index.query(next(a for a in articles if a.id == "outlets/newsnow_interview.txt"))
+    assert found.added_sections and found.added_sections[0].label == "interview"
+    assert found.cluster is not None and "outlets/newsnow_interview.txt" in found.cluster.members
+    assert found[0].containment_match_in_query > 0.9 or found[0].relation == "same_story"
+
+
+def test_each_seed_finds_its_rewrites() -> None:
+    seeds = [Article(p.name, p.read_text(encoding="utf-8")) for p in sorted(need(SEEDS).glob("*.txt"))]
+    assert len(seeds) == 5
+    for seed in seeds:
+        with Index(":memory:") as index:
+            index.add_many([s for s in seeds if s.id != seed.id])
+            found = index.query(seed)
+        assert sorted((m.id, m.relation) for m in found) == sorted(
+            (s.id, "same_story") for s in seeds if s.id != seed.id)
+    assert compare_each(seeds, lambda: ":memory:") == []
+
+
+# ---------------------------------------------------------------------- the API
+
+
+def test_add_get_iterate_len_contains_stats(url: str) -> None:
+    with Index(url) as index:
+        index.add("story-1", WIRE, published="2025-03-03T10:00:00Z", outlet="wire.example", title="Port strike",
+                  url="https://wire.example/1")
+        index.add(Article("story-2", edit_words(WIRE, 0.05), outlet="copy.example"))
+        assert len(index) == 2 and list(index) == ["story-1", "story-2"] and "story-1" in index
+        stored = index.get("story-1")
+        assert stored is not None and stored.text == WIRE and stored.outlet == "wire.example"
+        assert stored.published == dt.datetime(2025, 3, 3, 10, tzinfo=dt.timezone.utc)
+        assert stored.title == "Port strike" and stored.url == "https://wire.example/1"
+        assert index.get("missing") is None
+        stats = index.stats()
+        assert stats["articles"] == 2 and stats["links_by_relation"] == {"near_duplicate": 1}
+        assert stats["df_documents"] == 1  # the two copies count once
+        found = index.query(WIRE)
+        assert [(m.id, m.relation) for m in found] == [("story-1", "exact"), ("story-2", "near_duplicate")]
+        assert found[0].containment_query_in_match == 1.0 and found[0].title == "Port strike"
+
+
+def test_readding_an_id_replaces_it(url: str) -> None:
+    with Index(url) as index:
+        index.add("a", WIRE)
+        index.add("b", filler(300, seed=2))
+        assert [m.id for m in index.query(WIRE)] == ["a"]
+        index.add("a", filler(400, seed=7))  # the article was rewritten in the CMS
+        assert len(index) == 2 and index.query(WIRE).matches == []
+        index.add_many([Article("c", WIRE), Article("c", filler(50, seed=3)), Article("d", WIRE)])
+        assert len(index) == 4 and [m.id for m in index.query(WIRE)] == ["d"]  # last of an id in a batch wins
+
+
+def test_query_of_a_stored_id_leaves_the_stored_version_out() -> None:
+    with Index(":memory:") as index:
+        index.add_many([Article("a", WIRE), Article("b", WIRE)])
+        assert [m.id for m in index.query(Article("a", WIRE))] == ["b"]
+
+
+def test_remove_and_expire(url: str) -> None:
+    with Index(url) as index:
+        index.add_many([
+            Article("old", WIRE, published="2024-08-01"),
+            Article("older", edit_words(WIRE, 0.05), published="2024-07-01"),
+            Article("new", edit_words(WIRE, 0.08), published="2024-10-01"),
+            Article("undated", "\n\n".join(PARAGRAPHS[:5])),
+        ])
+        assert index.remove("new") and not index.remove("new")
+        assert sorted(index) == ["old", "older", "undated"]
+        assert index.expire(before="2024-09-01") == 2
+        assert list(index) == ["undated"]
+        assert index.stats()["links"] == 0
+        assert index.expire(before=dt.date(2030, 1, 1)) == 0  # undated articles never expire
+
+
+def test_bad_arguments() -> None:
+    with Index(":memory:") as index:
+        with pytest.raises(TypeError):
+            index.add("id-only")
+        with pytest.raises(TypeError):
+            index.add(Article("a", WIRE), "text")
+        with pytest.raises(TypeError):
+            index.query(WIRE, colour="red")
+        with pytest.raises(ValueError):
+            index.add("x", WIRE, published="not a date")
+
+
+# ---------------------------------------------------------------------- document frequencies
+
+
+def scan_idf(articles: list[Article], params: Params) -> Idf:
+    """The document frequencies a scan of these articles uses (its stage functions, in its order)."""
+    from dedup.evidence import SharedRuns, credible
+    from dedup.pipeline import _days, _weigh
+
+    articles = sorted(articles, key=lambda a: a.id)
+    prints = fingerprint([a.text for a in articles], params)
+    runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words, params.shingle_size)
+    copies = Copies.of(prints.exact_keys)
+    exact, _ = exact_pairs(copies, params.max_exact_group)
+    found, _, _, rare = Scanner(params)._verbatim(prints, copies, runs)
+    found = found.take(credible(found, prints, runs, _days(articles), params, rare))
+    links = Links.concat([verify(prints, prints, exact, params), expand(found, copies, params.max_exact_group)])
+    idf, _ = _weigh(prints, links, params)
+    assert idf is not None
+    return idf
+
+
+def index_df(index: Index) -> tuple[int, dict[int, int]]:
+    return int(index.store.meta()["n_docs"]), dict(index.store.df())
+
+
+def expected_df(articles: list[Article]) -> tuple[int, dict[int, int]]:
+    idf = scan_idf(articles, Params())
+    nonzero = np.flatnonzero(idf.document_frequency)
+    return idf.n_docs, {int(t): int(idf.document_frequency[t]) for t in nonzero}
+
+
+def test_document_frequencies_follow_adds_removes_and_expiry(url: str) -> None:
+    articles = [
+        *samples(),
+        Article("zz-copy-of-wire", WIRE, published="2024-01-01"),  # joins the wire's group last
+        Article("aa-copy-of-wire", WIRE, published="2024-02-01"),  # lowest id: becomes the group's counted one
+    ]
+    with Index(url) as index:
+        index.add_many(articles[:6])
+        assert index_df(index) == expected_df(articles[:6])
+        for article in articles[6:]:
+            index.add(article)
+        assert index_df(index) == expected_df(articles)
+        index.remove("aa-copy-of-wire")
+        left = [a for a in articles if a.id != "aa-copy-of-wire"]
+        assert index_df(index) == expected_df(left)
+        index.remove("wire/reuters_port_strike.txt")  # the group's bridge: the group splits
+        left = [a for a in left if a.id != "wire/reuters_port_strike.txt"]
+        assert index_df(index) == expected_df(left)
+        index.expire(before="2024-06-01")
+        left = [a for a in left if a.published is None or a.published.year > 2024]
+        assert index_df(index) == expected_df(left)
+        for article in articles:
+            index.remove(article.id)
+        assert index_df(index) == (0, {}) and len(index) == 0
+
+
+# ---------------------------------------------------------------------- parameters and the file
+
+
+def test_parameters_are_stored_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "news.db"
+    with Index(path, derived=0.3) as index:
+        index.add("a", WIRE)
+    with Index(path) as index:  # no params: the index's own
+        assert index.params.derived == 0.3
+    with pytest.raises(StoreError, match=r"derived: index 0\.3, given 0\.2"):
+        Index(path, Params())
+    with Index(path, Params(derived=0.3, passages=False)) as index:  # attribution settings are free
+        assert len(index) == 1
+
+
+def test_foreign_and_damaged_files_are_refused_and_left_alone(tmp_path: Path) -> None:
+    import sqlite3
+
+    text = tmp_path / "notes.db"
+    text.write_bytes(b"these are my notes, not a database\n" * 200)
+    with pytest.raises(StoreError, match="not a readable dedup index"):
+        Index(text)
+    assert text.read_bytes().startswith(b"these are my notes")
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE customers (name TEXT)")
+    with pytest.raises(StoreError, match="not a dedup index"):
+        Index(other)
+    damaged = tmp_path / "damaged.db"
+    with Index(damaged) as index:
+        index.add_many([Article(f"a{i}", filler(300, seed=i)) for i in range(30)])
+    data = bytearray(damaged.read_bytes())
+    data[4096 * 2 : 4096 * 6] = b"\xff" * (4096 * 4)
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="damaged"), Index(damaged) as index:
+        len(index), list(index), index.query(WIRE)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    with pytest.raises(StoreError, match="folder"):
+        Index(folder)
+
+
+def test_schema_version_is_checked(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "news.db"
+    Index(path).close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema version 999"):
+        Index(path)
+
+
+def test_large_exact_groups_are_capped_as_in_a_scan() -> None:
+    """Sixty identical notices: pairs with the group's first copy only, which alone takes the text's links."""
+    notice = "\n\n".join(PARAGRAPHS[:3])
+    articles = [Article(f"n{i:03d}", notice) for i in range(60)]
+    articles += [Article("a-edited", edit_words(notice, 0.05)), Article("z-edited", edit_words(notice, 0.04, seed=2))]
+    result = Scanner(same_story=None).scan(articles)
+    for article in [articles[0], articles[30], articles[60], articles[61]]:
+        with Index(":memory:", same_story=None) as index:
+            index.add_many([a for a in articles if a.id != article.id])
+            found = {m.id: (m.relation, m.jaccard) for m in index.query(article)}
+        expected = {(p.b if p.a == article.id else p.a): (p.relation, p.jaccard)
+                    for p in result.pairs if article.id in (p.a, p.b)}
+        assert found == expected, article.id
+
+
+def test_quick_check_gives_the_same_matches() -> None:
+    articles = samples()
+    for article in articles:
+        with Index(":memory:") as index:
+            index.add_many([a for a in articles if a.id != article.id])
+            full, quick = index.query(article), index.query(article, passages=False)
+        assert [(m.id, m.relation, m.jaccard, m.containment_query_in_match, m.cosine) for m in full] == \
+            [(m.id, m.relation, m.jaccard, m.containment_query_in_match, m.cosine) for m in quick]
+        assert quick.added_sections == [] and quick.cluster is None
+
+
+def test_threads_may_share_an_index(tmp_path: Path) -> None:
+    import threading
+
+    with Index(tmp_path / "news.db") as index:
+
+        def work(k: int) -> None:
+            for i in range(15):
+                index.add(Article(f"t{k}-{i}", filler(80, seed=k * 100 + i)))
+                index.query(WIRE)
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(index) == 45
