@@ -22,7 +22,7 @@ from .origin import OriginClues
 from .result import ArticleResult, ClusterResult, Family, PairResult, Passage, ScanResult
 from .sections import merge_sections
 
-__all__ = ["assemble", "pair_order"]
+__all__ = ["assemble", "bound_stats", "pair_order"]
 
 
 def pair_order(pair: PairResult) -> tuple[float, float, str, str]:
@@ -66,6 +66,23 @@ def assemble(
         for index, article in enumerate(articles)
     ]
     return ScanResult(article_results, pairs, clusters, list(skipped), _stats(articles, skipped, pairs, clusters))
+
+
+def bound_stats(
+    articles: Sequence[Article],
+    n_candidates: int,
+    capped: Sequence[np.ndarray],
+    oversized: Sequence[np.ndarray],
+    collapsed: Sequence[np.ndarray],
+) -> dict[str, Any]:
+    """What the bounds on large groups did: candidates examined, the exact-copy groups listed from
+    their first member only, the oversized LSH buckets, and the groups clustered as one article."""
+    return {
+        "lsh_candidates": n_candidates,
+        "capped_exact_groups": [[articles[m].id for m in group] for group in capped],
+        "oversized_buckets": len(oversized),
+        "collapsed_groups": [[articles[m].id for m in group] for group in collapsed],
+    }
 
 
 def _clusters(

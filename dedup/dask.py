@@ -52,7 +52,7 @@ import numpy as np
 
 from . import relation
 from .article import Article, Skipped
-from .assemble import assemble
+from .assemble import assemble, bound_stats
 from .attribution import _passage_key, attribute, groups, provenance
 from .candidates import BandedLSH, decode_pairs
 from .evidence import SharedRuns, credible, long_runs
@@ -340,10 +340,7 @@ class _Run:
         result = assemble(articles, skipped, links, labels, families, passages,
                           *provenance(articles, passages, labels, links), runs)
         result.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
-        result.stats["lsh_candidates"] = n_candidates
-        result.stats["capped_exact_groups"] = [[articles[m].id for m in group] for group in capped]
-        result.stats["oversized_buckets"] = len(oversized)
-        result.stats["collapsed_groups"] = [[articles[m].id for m in group] for group in collapsed]
+        result.stats |= bound_stats(articles, n_candidates, capped, oversized, collapsed)
         result.params = params.to_dict()
         return result
 

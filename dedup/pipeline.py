@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .article import Article, Skipped
-from .assemble import assemble
+from .assemble import assemble, bound_stats
 from .attribution import attribute, provenance
 from .candidates import BandedLSH
 from .evidence import SharedRuns, common_shingles, credible, informative, long_runs
@@ -107,10 +107,7 @@ class Scanner:
         result = assemble(articles, skipped, links, labels, families, passages,
                           *provenance(articles, passages, labels, links), runs)
         result.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
-        result.stats["lsh_candidates"] = n_candidates
-        result.stats["capped_exact_groups"] = [[articles[m].id for m in group] for group in capped]
-        result.stats["oversized_buckets"] = len(oversized)
-        result.stats["collapsed_groups"] = [[articles[m].id for m in group] for group in collapsed]
+        result.stats |= bound_stats(articles, n_candidates, capped, oversized, collapsed)
         result.params = self.get_params()
         return result
 
