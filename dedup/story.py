@@ -35,25 +35,30 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
-from sklearn.preprocessing import normalize as l2_normalize
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import HashingVectorizer
 
 from .params import Params
 
 __all__ = ["Idf", "neighbours", "probe_neighbours", "row_cosines", "shared_terms", "term_counts", "windowed"]
 
 
-def _content_words(tokenized: str) -> list[str]:
-    return [t for t in tokenized.split(" ") if t and t not in ENGLISH_STOP_WORDS]
-
-
 @functools.lru_cache(maxsize=4)
 def _hasher(n_features: int) -> HashingVectorizer:
+    # scikit-learn is imported on first use: a process that never weighs terms (the CLI's --help,
+    # a verbatim-only scan) does not pay for it
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
+
+    def content_words(tokenized: str) -> list[str]:
+        return [t for t in tokenized.split(" ") if t and t not in ENGLISH_STOP_WORDS]
+
     return HashingVectorizer(
-        n_features=n_features, analyzer=_content_words, alternate_sign=False, norm=None, dtype=np.float32
+        n_features=n_features, analyzer=content_words, alternate_sign=False, norm=None, dtype=np.float32
     )
 
 
@@ -131,6 +136,8 @@ class Idf:
         weighted.data += 1.0
         weighted.data *= self.weights[weighted.indices]
         weighted.eliminate_zeros()
+        from sklearn.preprocessing import normalize as l2_normalize
+
         return l2_normalize(weighted.tocsr())
 
 
