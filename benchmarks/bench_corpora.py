@@ -351,3 +351,20 @@ class Corpus:
 
 def lsh() -> BandedLSH:
     return BandedLSH(PARAMS.lsh_threshold, PARAMS.num_perm, max_bucket=PARAMS.max_bucket)
+
+
+def datasketch_candidate_pairs(texts: list[str], threshold: float = 0.2, num_perm: int = 128) -> set[tuple[int, int]]:
+    """What a datasketch user writes by hand: a ``MinHash`` per text over the same 3-word
+    shingles, ``MinHashLSH`` query then insert. The baseline the scan is timed against."""
+    from datasketch import MinHash, MinHashLSH
+
+    from dedup.shingle import shingles
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    pairs: set[tuple[int, int]] = set()
+    for index, text in enumerate(texts):
+        minhash = MinHash(num_perm=num_perm)
+        minhash.update_batch(shingles(text, 3))
+        pairs.update((other, index) for other in lsh.query(minhash))
+        lsh.insert(index, minhash)
+    return pairs

@@ -44,6 +44,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dedup.candidates import BandedLSH  # noqa: E402
 from dedup.normalize import normalize  # noqa: E402
@@ -292,18 +293,9 @@ def worker(path: Path, mode: str, subset: int | None) -> dict[str, Any]:
         )
         record["families_seconds_included"] = True
     else:
-        from datasketch import MinHash, MinHashLSH
+        from bench_corpora import datasketch_candidate_pairs
 
-        from dedup.shingle import shingles
-
-        lsh = MinHashLSH(threshold=0.2, num_perm=128)
-        pairs: set[tuple[int, int]] = set()
-        for index, text in enumerate(texts):
-            minhash = MinHash(num_perm=128)
-            minhash.update_batch(shingles(text, 3))
-            pairs.update((other, index) for other in lsh.query(minhash))
-            lsh.insert(index, minhash)
-        record["candidate_pairs"] = len(pairs)
+        record["candidate_pairs"] = len(datasketch_candidate_pairs(texts))
     record["seconds"] = round(time.perf_counter() - start, 2)
     _, peak = _rss_mb()
     record["rss_before_mb"] = round(before, 1)

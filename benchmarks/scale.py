@@ -170,18 +170,10 @@ def worker_synthetic(n: int, seed: int, words: int, profile: Path | None) -> dic
 
 
 def _datasketch_by_hand(texts: list[str]) -> dict[str, Any]:
-    from datasketch import MinHash, MinHashLSH
-
-    from dedup.shingle import shingles
+    from bench_corpora import datasketch_candidate_pairs
 
     start = time.perf_counter()
-    lsh = MinHashLSH(threshold=0.2, num_perm=128)
-    pairs: set[tuple[int, int]] = set()
-    for index, text in enumerate(texts):
-        minhash = MinHash(num_perm=128)
-        minhash.update_batch(shingles(text, 3))
-        pairs.update((other, index) for other in lsh.query(minhash))
-        lsh.insert(index, minhash)
+    pairs = datasketch_candidate_pairs(texts)
     return {"seconds": round(time.perf_counter() - start, 3), "candidate_pairs": len(pairs)}
 
 

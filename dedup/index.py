@@ -530,12 +530,8 @@ class Index:
         """``verify`` on node pairs ``(a, b)``, ``a`` the lower id; pairs of the result are node numbers."""
         if not pairs:
             return Links.empty()
-        numbers = sorted({n for p in pairs for n in p}, key=lambda n: nodes[n].id)
-        position = {n: i for i, n in enumerate(numbers)}
-        side = _prints(nodes, numbers)
-        local = np.array([[position[a], position[b]] for a, b in pairs], dtype=np.int64)
-        links = verify(side, side, local, self.params)
-        return _renumber(links, np.array(numbers, dtype=np.int64))
+        numbers, side, local = _local(nodes, pairs)
+        return _renumber(verify(side, side, local, self.params), numbers)
 
     def _representatives(
         self, nodes: dict[int, _Node], new_numbers: list[int], verbatim: Links, excluded: set[int], prints: Prints
@@ -662,13 +658,9 @@ class Index:
         """``same_story`` links of node pairs, with their shingle overlaps (as ``story_links`` gives them)."""
         if not pairs:
             return Links.empty()
-        numbers = sorted({n for p in pairs for n in p}, key=lambda n: nodes[n].id)
-        position = {n: i for i, n in enumerate(numbers)}
-        side = _prints(nodes, numbers)
-        local = np.array([[position[a], position[b]] for a, b in pairs], dtype=np.int64)
+        numbers, side, local = _local(nodes, pairs)
         overlaps = Overlaps.compute(side.shingles, side.shingles, local)
-        links = Links.from_overlaps(local, relation.codes(len(local), relation.SAME_STORY), overlaps)
-        return _renumber(links, np.array(numbers, dtype=np.int64))
+        return _renumber(Links.from_overlaps(local, relation.codes(len(local), relation.SAME_STORY), overlaps), numbers)
 
     def _neighbours(
         self,
@@ -911,6 +903,14 @@ class Index:
 # ---------------------------------------------------------------------- helpers (no maths: shapes and rows)
 
 _SCORES = ("relation", "shared", "jaccard", "containment_a_in_b", "containment_b_in_a", "cosine")
+
+
+def _local(nodes: dict[int, _Node], pairs: list[tuple[int, int]]) -> tuple[np.ndarray, Prints, np.ndarray]:
+    """The nodes of some pairs in id order, their prints, and the pairs as positions among them."""
+    numbers = sorted({n for p in pairs for n in p}, key=lambda n: nodes[n].id)
+    position = {n: i for i, n in enumerate(numbers)}
+    local = np.array([[position[a], position[b]] for a, b in pairs], dtype=np.int64)
+    return np.array(numbers, dtype=np.int64), _prints(nodes, numbers), local
 
 
 def _as_article(item: str | Article, fields: dict[str, Any], default_id: str) -> Article:
