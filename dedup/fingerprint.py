@@ -25,7 +25,7 @@ from .params import Params
 from .ragged import Ragged
 from .shingle import ShingleHasher
 from .sign import MinHasher
-from .story import term_counts, windowed
+from .terms import HashedTokens, term_counts, window_bounds, window_counts
 from .verify import figure_set
 from .winnow import Fingerprints, winnow
 
@@ -191,6 +191,15 @@ def exact_key(normalized: str) -> bytes:
     return hashlib.blake2b(normalized.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
+def _term_counts(tokenized: Sequence[str], params: Params) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+    """Term counts of the texts and of the windows of long ones (:func:`dedup.story.windowed`),
+    from one hashing of their tokens."""
+    tokens = HashedTokens(tokenized, params.n_features)
+    starts, ends, offsets = window_bounds(np.diff(tokens.offsets), params.story_window)
+    first = np.repeat(tokens.offsets[:-1], np.diff(offsets))
+    return term_counts(tokens), window_counts(tokens, first + starts, first + ends), offsets
+
+
 def fingerprint(texts: Sequence[str], params: Params) -> Prints:
     """The prints of a batch of article texts."""
     normalized = [normalize(t) for t in texts]
@@ -199,9 +208,7 @@ def fingerprint(texts: Sequence[str], params: Params) -> Prints:
     batch = ShingleHasher(params.shingle_size).transform_tokens(tokenized)
     terms, windows, window_offsets = None, None, np.zeros(len(texts) + 1, np.int64)
     if params.same_story is not None:
-        terms = term_counts(tokenized, params.n_features)
-        pieces, window_offsets = windowed(tokenized, params.story_window)
-        windows = term_counts(pieces, params.n_features)
+        terms, windows, window_offsets = _term_counts(tokenized, params)
     figures = Ragged.from_rows([figure_set(t) for t in tokenized])
     signatures = _minhasher(params.num_perm, params.seed).transform(batch)
     kgrams = batch if params.winnow_k == params.shingle_size else ShingleHasher(params.winnow_k).transform_tokens(

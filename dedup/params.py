@@ -85,6 +85,9 @@ class Params:
     passage_members: int = field(default=50, metadata=_doc("members each passage is aligned with (large clusters)"))
     max_passage_chars: int = field(default=600, metadata=_doc("lines longer than this are split into sentences"))
     batch_size: int = field(default=2000, metadata=_doc("articles fingerprinted at once (memory, not results)"))
+    workers: int = field(
+        default=0, metadata=_doc("processes for fingerprints and passages (0: one per core, 1: this one; not results)")
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -159,7 +162,7 @@ _INTS = {
     "shingle_size", "num_perm", "seed", "max_bucket", "max_exact_group", "min_shared", "min_figures", "winnow_k",
     "winnow_window", "winnow_min_shared", "winnow_max_df", "winnow_max_bucket", "min_run_words",
     "story_neighbours", "story_min_terms", "story_window", "n_features", "max_df_floor", "full_idf_docs",
-    "passage_min_terms", "passage_members", "max_passage_chars", "batch_size",
+    "passage_min_terms", "passage_members", "max_passage_chars", "batch_size", "workers",
 }
 _UNIT = (0.0, 1.0, "in [0, 1]")
 _POSITIVE = (1, 1 << 62, "a positive int")
@@ -198,8 +201,9 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "passage_members": _POSITIVE,
     "max_passage_chars": (20, 1 << 62, "at least 20"),
     "batch_size": _POSITIVE,
+    "workers": (0, 4096, "an int in 0..4096"),
 }
 _NOT_MATCHING = {
-    "batch_size", "passages", "passage_containment", "passage_cosine", "passage_min_terms", "passage_members",
-    "max_passage_chars",
+    "batch_size", "workers", "passages", "passage_containment", "passage_cosine", "passage_min_terms",
+    "passage_members", "max_passage_chars",
 }

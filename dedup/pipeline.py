@@ -39,6 +39,7 @@ from .link import (
     with_cosines,
 )
 from .normalize import is_blank
+from .parallel import chunk_bounds, chunked
 from .params import Params
 from .postings import Postings
 from .postings import self_join as postings_join
@@ -50,6 +51,8 @@ from .story import Idf
 __all__ = ["Scanner"]
 
 Progress = Callable[[str, int, int | None], None]
+# Batches of work below which forking processes costs more than it saves.
+_MIN_FORKED = 2
 
 
 class Scanner:
@@ -137,11 +140,18 @@ class Scanner:
         return result
 
     def _fingerprint(self, articles: list[Article], report: Progress) -> Prints:
+        """The prints of every article, ``batch_size`` at a time (in ``workers`` processes)."""
         size = self.params.batch_size
+        starts = list(range(0, len(articles), size))
+
+        def batches(lo: int, hi: int) -> Prints:
+            parts = [fingerprint([a.text for a in articles[s : s + size]], self.params) for s in starts[lo:hi]]
+            return Prints.concat(parts)
+
         parts = []
-        for start in range(0, len(articles), size):
-            parts.append(fingerprint([a.text for a in articles[start : start + size]], self.params))
-            report("fingerprint", min(start + size, len(articles)), len(articles))
+        for part in chunked(batches, chunk_bounds(len(starts), len(starts)), self.params.workers, _MIN_FORKED):
+            parts.append(part)
+            report("fingerprint", min(sum(map(len, parts)), len(articles)), len(articles))
         return Prints.concat(parts) if parts else fingerprint([], self.params)
 
     def _verbatim(

@@ -35,66 +35,39 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
-if TYPE_CHECKING:
-    from sklearn.feature_extraction.text import HashingVectorizer
-
+from . import terms
 from .params import Params
 
 __all__ = ["Idf", "neighbours", "probe_neighbours", "row_cosines", "shared_terms", "term_counts", "windowed"]
 
 
-@functools.lru_cache(maxsize=4)
-def _hasher(n_features: int) -> HashingVectorizer:
-    # scikit-learn is imported on first use: a process that never weighs terms (the CLI's --help,
-    # a verbatim-only scan) does not pay for it
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
-
-    def content_words(tokenized: str) -> list[str]:
-        return [t for t in tokenized.split(" ") if t and t not in ENGLISH_STOP_WORDS]
-
-    return HashingVectorizer(
-        n_features=n_features, analyzer=content_words, alternate_sign=False, norm=None, dtype=np.float32
-    )
-
-
 def term_counts(token_texts: Sequence[str], n_features: int = 1 << 20) -> sp.csr_matrix:
     """Hashed counts of content words, one row per text in :func:`~dedup.normalize.token_text` form.
 
-    Stateless (scikit-learn's ``HashingVectorizer``: MurmurHash3 of each term,
-    the same in every process), so counts can be stored and shipped.
+    Stateless (the values of scikit-learn's ``HashingVectorizer``, :mod:`dedup.terms`: MurmurHash3
+    of each term, the same in every process), so counts can be stored and shipped.
     """
     if len(token_texts) == 0:
         return sp.csr_matrix((0, n_features), dtype=np.float32)
-    return _hasher(n_features).transform(token_texts).tocsr()
-
-
-MAX_WINDOWS = 64
+    return terms.term_counts(terms.HashedTokens(token_texts, n_features))
 
 
 def windowed(token_texts: Sequence[str], size: int) -> tuple[list[str], np.ndarray]:
     """Windows of ``size`` tokens, half overlapping, of every text longer than ``2 * size`` tokens
-    (at most :data:`MAX_WINDOWS` per text: on a huge page they are spread further apart).
+    (at most :data:`dedup.terms.MAX_WINDOWS` per text: on a huge page they are spread further apart).
 
     Returns the window texts and offsets: text ``i``'s windows are
     ``windows[offsets[i]:offsets[i + 1]]`` (none for shorter texts).
     """
-    pieces: list[str] = []
-    counts = np.zeros(len(token_texts), dtype=np.int64)
-    for i, text in enumerate(token_texts):
-        tokens = text.split(" ")
-        if len(tokens) <= 2 * size:
-            continue
-        # half overlapping, and at most MAX_WINDOWS of them: a huge page is sampled more coarsely
-        step = max(size // 2, -(-(len(tokens) - size) // (MAX_WINDOWS - 1)), 1)
-        starts = range(0, len(tokens) - size + step, step)
-        pieces.extend(" ".join(tokens[s : s + size]) for s in starts)
-        counts[i] = len(starts)
-    return pieces, np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    tokens = [text.split(" ") for text in token_texts]
+    starts, ends, offsets = terms.window_bounds(np.array([len(t) for t in tokens], dtype=np.int64), size)
+    owner = np.repeat(np.arange(len(tokens)), np.diff(offsets))
+    pieces = [" ".join(tokens[i][s:e]) for i, s, e in zip(owner.tolist(), starts.tolist(), ends.tolist(), strict=True)]
+    return pieces, offsets
 
 
 @dataclass(frozen=True)
@@ -136,9 +109,7 @@ class Idf:
         weighted.data += 1.0
         weighted.data *= self.weights[weighted.indices]
         weighted.eliminate_zeros()
-        from sklearn.preprocessing import normalize as l2_normalize
-
-        return l2_normalize(weighted.tocsr())
+        return terms.l2_normalize(weighted.tocsr())
 
 
 def row_cosines(left: sp.csr_matrix, right: sp.csr_matrix, pairs: np.ndarray) -> np.ndarray:

@@ -58,13 +58,13 @@ def _report(articles, **params) -> dict:
 
 
 @pytest.mark.parametrize("corpus", ["samples", "constructed"])
-def test_any_input_order_and_batch_size_give_the_same_report(corpus):
+def test_any_input_order_batch_size_and_processes_give_the_same_report(corpus):
     articles = load_articles(SAMPLES)[0] if corpus == "samples" else constructed()
     expected = _report(articles)
-    for seed, batch_size in ((1, 2000), (2, 3), (3, 1)):
+    for seed, batch_size, workers in ((1, 2000, 1), (2, 3, 2), (3, 1, 3), (4, 2, 1)):
         shuffled = list(articles)
         random.Random(seed).shuffle(shuffled)
-        assert _report(shuffled, batch_size=batch_size) == expected
+        assert _report(shuffled, batch_size=batch_size, workers=workers) == expected
 
 
 def _random_links(rng: random.Random, n: int, m: int) -> Links:

@@ -1,0 +1,85 @@
+"""Both cores: one function over contiguous chunks of work, in forked processes.
+
+:func:`chunked` runs ``task(lo, hi)`` for consecutive ranges covering
+``0..n`` and returns the results in range order, so the outcome is the same
+whatever the number of processes (every caller concatenates the pieces). The
+task is never pickled: it is left in a module variable before the processes
+are forked, so a closure over the scan's articles and prints is shared
+copy-on-write; only each chunk's result travels back.
+
+Processes are forked only where ``fork`` exists (Linux, and macOS on request)
+and never from inside a worker; elsewhere, or with ``workers=1``, the chunks
+run one after the other in this process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+__all__ = ["available_workers", "chunk_bounds", "chunked"]
+
+T = TypeVar("T")
+
+_TASK: Callable[[int, int], Any] | None = None
+_IN_WORKER = False
+
+
+def available_workers(workers: int) -> int:
+    """Processes to use: ``workers``, or one per usable core when it is 0."""
+    if workers > 0:
+        return workers
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def chunk_bounds(n: int, chunks: int) -> list[tuple[int, int]]:
+    """``chunks`` consecutive ranges of nearly equal length covering ``0..n`` (none empty)."""
+    chunks = max(1, min(chunks, n))
+    edges = [n * c // chunks for c in range(chunks + 1)]
+    return [(lo, hi) for lo, hi in itertools.pairwise(edges) if hi > lo]
+
+
+def _fork_context() -> Any | None:
+    if _IN_WORKER or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("fork")
+
+
+def _mark_worker() -> None:
+    global _IN_WORKER
+    _IN_WORKER = True
+
+
+def _run(bounds: tuple[int, int]) -> Any:
+    assert _TASK is not None
+    return _TASK(*bounds)
+
+
+def chunked(
+    task: Callable[[int, int], T], bounds: list[tuple[int, int]], workers: int, min_work: int = 1
+) -> Iterator[T]:
+    """``task(lo, hi)`` for every range of ``bounds``, results yielded in that order.
+
+    Runs in this process when one process is asked for, when there are fewer
+    than two ranges, when ``bounds`` cover fewer than ``min_work`` items (forking
+    costs more than it saves), or where processes cannot be forked.
+    """
+    global _TASK
+    workers = min(available_workers(workers), len(bounds))
+    context = _fork_context() if workers > 1 and sum(hi - lo for lo, hi in bounds) >= min_work else None
+    if context is None:
+        for lo, hi in bounds:
+            yield task(lo, hi)
+        return
+    previous, _TASK = _TASK, task
+    try:
+        with context.Pool(workers, initializer=_mark_worker) as pool:
+            yield from pool.imap(_run, bounds, chunksize=1)
+    finally:
+        _TASK = previous

@@ -1,0 +1,207 @@
+"""Hashed term counts and unit rows without scikit-learn: the same values, no 1 s import.
+
+:func:`term_counts` gives, bit for bit, what scikit-learn's
+``HashingVectorizer(analyzer=content_words, alternate_sign=False, norm=None,
+dtype=float32)`` gives (MurmurHash3_x86_32 of each term's UTF-8 bytes, seed 0,
+column ``abs(h) % n_features``, duplicates summed, columns sorted), and
+:func:`l2_normalize` what ``sklearn.preprocessing.normalize`` gives for float32
+CSR rows (squares summed one after the other in double precision). Both are
+numpy over a whole batch: terms are split once per text (C speed), each
+*distinct* term of the batch is hashed once, in bulk, and the counts are one sort.
+``tests/test_terms.py`` checks both against scikit-learn.
+
+:func:`window_counts` counts the terms of token windows from the same hashed
+tokens, so the windows of long articles (:func:`dedup.story.windowed`) are not
+joined and split again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["ENGLISH_STOP_WORDS", "HashedTokens", "l2_normalize", "murmurhash3_32", "term_counts", "window_counts"]
+
+# scikit-learn's English stop words (sklearn.feature_extraction.text.ENGLISH_STOP_WORDS, BSD-3-Clause).
+ENGLISH_STOP_WORDS = frozenset((
+    "a", "about", "above", "across", "after", "afterwards", "again", "against", "all", "almost", "alone", "along",
+    "already", "also", "although", "always", "am", "among", "amongst", "amoungst", "amount", "an", "and",
+    "another", "any", "anyhow", "anyone", "anything", "anyway", "anywhere", "are", "around", "as", "at", "back",
+    "be", "became", "because", "become", "becomes", "becoming", "been", "before", "beforehand", "behind", "being",
+    "below", "beside", "besides", "between", "beyond", "bill", "both", "bottom", "but", "by", "call", "can",
+    "cannot", "cant", "co", "con", "could", "couldnt", "cry", "de", "describe", "detail", "do", "done", "down",
+    "due", "during", "each", "eg", "eight", "either", "eleven", "else", "elsewhere", "empty", "enough", "etc",
+    "even", "ever", "every", "everyone", "everything", "everywhere", "except", "few", "fifteen", "fifty", "fill",
+    "find", "fire", "first", "five", "for", "former", "formerly", "forty", "found", "four", "from", "front",
+    "full", "further", "get", "give", "go", "had", "has", "hasnt", "have", "he", "hence", "her", "here",
+    "hereafter", "hereby", "herein", "hereupon", "hers", "herself", "him", "himself", "his", "how", "however",
+    "hundred", "i", "ie", "if", "in", "inc", "indeed", "interest", "into", "is", "it", "its", "itself", "keep",
+    "last", "latter", "latterly", "least", "less", "ltd", "made", "many", "may", "me", "meanwhile", "might",
+    "mill", "mine", "more", "moreover", "most", "mostly", "move", "much", "must", "my", "myself", "name", "namely",
+    "neither", "never", "nevertheless", "next", "nine", "no", "nobody", "none", "noone", "nor", "not", "nothing",
+    "now", "nowhere", "of", "off", "often", "on", "once", "one", "only", "onto", "or", "other", "others",
+    "otherwise", "our", "ours", "ourselves", "out", "over", "own", "part", "per", "perhaps", "please", "put",
+    "rather", "re", "same", "see", "seem", "seemed", "seeming", "seems", "serious", "several", "she", "should",
+    "show", "side", "since", "sincere", "six", "sixty", "so", "some", "somehow", "someone", "something",
+    "sometime", "sometimes", "somewhere", "still", "such", "system", "take", "ten", "than", "that", "the", "their",
+    "them", "themselves", "then", "thence", "there", "thereafter", "thereby", "therefore", "therein", "thereupon",
+    "these", "they", "thick", "thin", "third", "this", "those", "though", "three", "through", "throughout", "thru",
+    "thus", "to", "together", "too", "top", "toward", "towards", "twelve", "twenty", "two", "un", "under", "until",
+    "up", "upon", "us", "very", "via", "was", "we", "well", "were", "what", "whatever", "when", "whence",
+    "whenever", "where", "whereafter", "whereas", "whereby", "wherein", "whereupon", "wherever", "whether",
+    "which", "while", "whither", "who", "whoever", "whole", "whom", "whose", "why", "will", "with", "within",
+    "without", "would", "yet", "you", "your", "yours", "yourself", "yourselves"
+))
+
+_C1, _C2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
+_8, _16, _24 = np.uint32(8), np.uint32(16), np.uint32(24)
+
+
+def _rotl(x: np.ndarray, r: int) -> np.ndarray:
+    return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
+
+
+def _mix(k: np.ndarray) -> np.ndarray:
+    return _rotl(k * _C1, 15) * _C2
+
+
+def murmurhash3_32(keys: Sequence[bytes]) -> np.ndarray:
+    """Signed 32-bit MurmurHash3_x86_32 (seed 0) of every byte string, as ``sklearn.utils.murmurhash3_32``.
+
+    Vectorised over the keys: one pass per 4-byte block position, keys sorted by
+    length so the keys still having that block are a prefix."""
+    n = len(keys)
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=n)
+    order = np.argsort(-lengths, kind="stable")
+    lengths = lengths[order]
+    data = np.frombuffer(b"".join([keys[i] for i in order.tolist()]) + b"\0\0\0", dtype=np.uint8).astype(np.uint32)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    blocks = lengths // 4
+    h = np.zeros(n, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for j in range(int(blocks[0]) if n else 0):
+            active = int(np.searchsorted(-blocks, -j, side="left"))  # keys with more than j blocks
+            at = starts[:active] + 4 * j
+            k = data[at] | (data[at + 1] << _8) | (data[at + 2] << _16) | (data[at + 3] << _24)
+            x = h[:active] ^ _mix(k)
+            h[:active] = _rotl(x, 13) * np.uint32(5) + np.uint32(0xE6546B64)
+        tail = lengths & 3
+        at = starts + 4 * blocks
+        k = np.zeros(n, dtype=np.uint32)
+        for byte in (2, 1, 0):
+            has = tail > byte
+            k[has] ^= data[at[has] + byte] << np.uint32(8 * byte)
+        h ^= np.where(tail > 0, _mix(k), np.uint32(0))
+        h ^= lengths.astype(np.uint32)
+        h ^= h >> np.uint32(16)
+        h *= np.uint32(0x85EBCA6B)
+        h ^= h >> np.uint32(13)
+        h *= np.uint32(0xC2B2AE35)
+        h ^= h >> np.uint32(16)
+    out = np.empty(n, dtype=np.int32)
+    out[order] = h.view(np.int32)
+    return out
+
+
+def _columns(hashes: np.ndarray, n_features: int) -> np.ndarray:
+    """``HashingVectorizer``'s column of each signed hash (``abs(h) % n_features``, and its rule for -2**31)."""
+    h = hashes.astype(np.int64)
+    return np.where(h == -(1 << 31), (2147483647 - (n_features - 1)) % n_features, np.abs(h) % n_features)
+
+
+class HashedTokens:
+    """The tokens of a batch of texts in token-text form, each mapped to its hashed column
+    (-1 for stop words and empty tokens); text ``i``'s tokens are ``columns[offsets[i]:offsets[i + 1]]``."""
+
+    def __init__(self, token_texts: Sequence[str], n_features: int) -> None:
+        tokens: list[str] = []
+        sizes = np.zeros(len(token_texts), dtype=np.int64)
+        for i, text in enumerate(token_texts):
+            split = text.split(" ")
+            tokens.extend(split)
+            sizes[i] = len(split)
+        vocabulary = dict.fromkeys(tokens)
+        terms = [t for t in vocabulary if t and t not in ENGLISH_STOP_WORDS]
+        column = dict.fromkeys(vocabulary, -1)
+        if terms:
+            hashed = _columns(murmurhash3_32([t.encode("utf-8", "surrogatepass") for t in terms]), n_features)
+            column.update(zip(terms, hashed.tolist(), strict=True))
+        self.n_features = n_features
+        self.columns = np.fromiter(map(column.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        self.offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+
+def _count_matrix(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_features: int) -> sp.csr_matrix:
+    """CSR counts of (row, column) occurrences (columns -1 left out), columns sorted, float32."""
+    keep = columns >= 0
+    keys, counts = np.unique(rows[keep] * n_features + columns[keep], return_counts=True)
+    indptr = np.searchsorted(keys, np.arange(n_rows + 1, dtype=np.int64) * n_features)
+    wide = indptr[-1] > np.iinfo(np.int32).max
+    index_type = np.int64 if wide else np.int32
+    return sp.csr_matrix(
+        (counts.astype(np.float32), (keys % n_features).astype(index_type), indptr.astype(index_type)),
+        shape=(n_rows, n_features),
+    )
+
+
+def term_counts(tokens: HashedTokens) -> sp.csr_matrix:
+    """Hashed counts of content words, one row per text (as ``HashingVectorizer``)."""
+    rows = np.repeat(np.arange(len(tokens), dtype=np.int64), np.diff(tokens.offsets))
+    return _count_matrix(rows, tokens.columns, len(tokens), tokens.n_features)
+
+
+def window_counts(tokens: HashedTokens, starts: np.ndarray, ends: np.ndarray) -> sp.csr_matrix:
+    """Hashed counts of token windows: window ``w`` is tokens ``starts[w]:ends[w]`` of the batch
+    (positions into ``tokens.columns``)."""
+    sizes = np.asarray(ends, dtype=np.int64) - np.asarray(starts, dtype=np.int64)
+    rows = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    first = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    positions = np.repeat(np.asarray(starts, dtype=np.int64) - first, sizes) + np.arange(int(sizes.sum()))
+    return _count_matrix(rows, tokens.columns[positions], len(sizes), tokens.n_features)
+
+
+def l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to unit length, exactly as ``sklearn.preprocessing.normalize`` scales float32 CSR
+    rows: each row's squares (float32) added one after the other into a double, values divided
+    by its square root in double precision; empty rows left as they are."""
+    out = matrix.copy()
+    data = out.data
+    sizes = np.diff(out.indptr).astype(np.int64)
+    order = np.argsort(-sizes, kind="stable")
+    starts, sizes = out.indptr[:-1].astype(np.int64)[order], sizes[order]
+    squares = (data * data).astype(np.float64) if data.dtype == np.float32 else data.astype(np.float64) ** 2
+    sums = np.zeros(len(sizes))
+    for j in range(int(sizes[0]) if len(sizes) else 0):
+        active = int(np.searchsorted(-sizes, -j, side="left"))  # rows holding more than j values
+        sums[:active] += squares[starts[:active] + j]
+    norms = np.zeros(len(sizes))
+    norms[order] = np.sqrt(sums)
+    per_value = np.repeat(norms, np.diff(out.indptr))
+    scale = per_value != 0.0
+    data[scale] = (data[scale].astype(np.float64) / per_value[scale]).astype(data.dtype)
+    return out
+
+
+MAX_WINDOWS = 64
+
+
+def window_bounds(lengths: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token ranges of the windows of ``size`` tokens, half overlapping, of every text longer than
+    ``2 * size`` tokens (at most :data:`MAX_WINDOWS` per text: on a huge page they are spread further apart).
+
+    ``lengths`` are the texts' token counts. Returns ``starts``, ``ends`` (token positions inside
+    each text) and ``offsets``: text ``i``'s windows are ``offsets[i]:offsets[i + 1]``."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    long = lengths > 2 * size
+    step = np.ones(len(lengths), dtype=np.int64)
+    step[long] = np.maximum(np.maximum(size // 2, -(-(lengths[long] - size) // (MAX_WINDOWS - 1))), 1)
+    counts = np.where(long, -(-(lengths - size + step) // step), 0)
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    starts = (np.arange(int(offsets[-1])) - np.repeat(offsets[:-1], counts)) * np.repeat(step, counts)
+    ends = np.minimum(starts + size, np.repeat(lengths, counts))
+    return starts, ends, offsets
