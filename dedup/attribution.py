@@ -31,6 +31,7 @@ from .article import Article
 from .link import Links
 from .normalize import normalize, token_text
 from .origin import OriginClues, cluster_origin, pair_source, wire_credit
+from .parallel import available_workers, chunk_bounds, chunked
 from .params import Params
 from .passages import ClusterPassages, PassageAligner, segment
 from .ragged import Ragged
@@ -39,7 +40,7 @@ from .sections import decide, label_passages
 from .shingle import ShingleHasher
 from .story import Idf, term_counts
 
-__all__ = ["attribute", "core", "groups", "provenance"]
+__all__ = ["attribute", "core", "groups", "provenance", "segments"]
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -54,14 +55,56 @@ def groups(labels: np.ndarray) -> list[list[int]]:
 
 @dataclass(frozen=True)
 class _Segments:
-    """The passages of every article: spans, texts, and their labels (members only)."""
+    """The passages of every article: spans, their labels (members only), and their recurrence
+    keys (:func:`_passage_key`)."""
 
     spans: list[list[tuple[int, int]]]
     labels: list[list[str | None]]
+    keys: list[np.ndarray]
 
     def texts(self, articles: Sequence[Article], index: int) -> list[str]:
         text = articles[index].text
         return [text[s:e] for s, e in self.spans[index]]
+
+    @classmethod
+    def of(cls, articles: Sequence[Article], max_chars: int, in_cluster: np.ndarray | None = None) -> _Segments:
+        """Segmentation, labels and keys of some articles (labels only for those ``in_cluster``
+        when given: the others are no cluster's members)."""
+        spans = [segment(a.text, max_chars) for a in articles]
+        texts = [[a.text[s:e] for s, e in row] for a, row in zip(articles, spans, strict=True)]
+        members = np.ones(len(articles), bool) if in_cluster is None else in_cluster
+        labels: list[list[str | None]] = [
+            label_passages(t) if member else [None] * len(t) for t, member in zip(texts, members, strict=True)
+        ]
+        keys = [np.array([_passage_key(a.outlet, t) for t in row], dtype=np.uint64)
+                for a, row in zip(articles, texts, strict=True)]
+        return cls(spans, labels, keys)
+
+    @classmethod
+    def concat(cls, parts: Sequence[_Segments]) -> _Segments:
+        return cls([s for p in parts for s in p.spans], [x for p in parts for x in p.labels],
+                   [k for p in parts for k in p.keys])
+
+    def members_only(self, in_cluster: np.ndarray) -> _Segments:
+        """The same passages, labelled only for cluster members."""
+        labels: list[list[str | None]] = [
+            row if member else [None] * len(row) for row, member in zip(self.labels, in_cluster, strict=True)
+        ]
+        return _Segments(self.spans, labels, self.keys)
+
+
+def segments(articles: Sequence[Article], params: Params) -> _Segments:
+    """The passages of every article, labelled, with their recurrence keys: what
+    :func:`attribute` needs before the clusters are known (a scan computes it in the background)."""
+    return _Segments.of(articles, params.max_passage_chars)
+
+
+# Articles below which attribution stays in this process (forking costs more than it saves),
+# and chunks of work per process (clusters differ in size: smaller chunks balance them).
+_MIN_FORKED = 1000
+_CHUNKS_PER_WORKER = 4
+
+_Aligned = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def attribute(
@@ -72,6 +115,7 @@ def attribute(
     params: Params,
     progress: Progress | None = None,
     recurring: Sequence[np.ndarray] | None = None,
+    segmented: _Segments | None = None,
 ) -> list[list[Passage]]:
     """The passages of every article, with what each cluster member added.
 
@@ -81,41 +125,63 @@ def attribute(
     ``recurring`` (one boolean per passage of each article) replaces the recurrence
     found among ``articles`` themselves, for a driver that counts it over more
     articles than it passes (the Dask engine, one batch of clusters at a time).
+    ``segmented`` is :func:`segments` of the articles when already computed.
+    Segmentation and alignment run in ``params.workers`` processes (chunks of
+    articles, then of clusters); the verdicts are taken here.
     """
     if not params.passages:
         return [[] for _ in articles]
-    spans = [segment(a.text, params.max_passage_chars) for a in articles]
-    segments = _Segments(spans, [
-        label_passages([a.text[s:e] for s, e in spans_]) if labels[i] >= 0 else [None] * len(spans_)
-        for i, (a, spans_) in enumerate(zip(articles, spans, strict=True))
-    ])
+    chunks = available_workers(params.workers) * _CHUNKS_PER_WORKER
+    if segmented is None:
+
+        def segment_chunk(lo: int, hi: int) -> _Segments:
+            return _Segments.of(articles[lo:hi], params.max_passage_chars, labels[lo:hi] >= 0)
+
+        by_size = chunk_bounds(len(articles), chunks, [len(a.text) for a in articles])
+        segmented = _Segments.concat(list(chunked(segment_chunk, by_size, params.workers, _MIN_FORKED)))
+    else:
+        segmented = segmented.members_only(labels >= 0)
     if recurring is None:
-        recurring = _recurring(articles, segments, labels)
+        recurring = _recurring(articles, segmented, labels)
     members_of = groups(labels)
     aligner = PassageAligner(params.passage_containment, params.passage_cosine, params.passage_min_terms,
                              params.passage_members)
-    alignments: dict[int, tuple[np.ndarray, ...]] = {}
-    prepared = _prepare(members_of, articles, segments, shingles, idf, params)
-    for done, (members, cluster) in enumerate(zip(members_of, prepared, strict=True)):
-        for member, alignment in zip(members, aligner.align(cluster), strict=True):
-            matched = np.where(alignment.matched >= 0, np.asarray(members)[alignment.matched], -1)
-            alignments[member] = (alignment.support, alignment.match, alignment.verbatim, matched)
+
+    def align(lo: int, hi: int) -> dict[int, _Aligned]:
+        out: dict[int, _Aligned] = {}
+        for members, cluster in zip(members_of[lo:hi], _prepare(members_of[lo:hi], articles, segmented, shingles,
+                                                                idf, params), strict=True):
+            for member, alignment in zip(members, aligner.align(cluster), strict=True):
+                matched = np.where(alignment.matched >= 0, np.asarray(members)[alignment.matched], -1)
+                out[member] = (alignment.support, alignment.match, alignment.verbatim, matched)
+        return out
+
+    work = [sum(len(segmented.spans[m]) for m in members) ** 1.5 for members in members_of]
+    bounds = chunk_bounds(len(members_of), chunks, work)
+    alignments: dict[int, _Aligned] = {}
+    for (_, hi), part in zip(bounds, chunked(align, bounds, params.workers, _MIN_FORKED if members_of else 1),
+                             strict=True):
+        alignments.update(part)
         if progress is not None:
-            progress("passages", done + 1, len(members_of))
-    out = []
-    for index, article in enumerate(articles):
-        count = len(spans[index])
-        support, match, verbatim, matched = alignments.get(
-            index, (np.zeros(count, np.int64), np.zeros(count), np.zeros(count, bool), np.full(count, -1))
-        )
-        added, score, final = decide(segments.labels[index], support, match, labels[index] >= 0,
-                                     recurring[index], verbatim)
-        out.append([
-            Passage(article.text, s, e, bool(added[k]), float(score[k]), final[k], int(support[k]),
-                    float(match[k]), articles[matched[k]].id if matched[k] >= 0 else None, bool(verbatim[k]))
-            for k, (s, e) in enumerate(spans[index])
-        ])
-    return out
+            progress("passages", hi, len(members_of))
+    return [_passages(article, segmented, index, alignments.get(index), labels[index] >= 0, recurring[index], articles)
+            for index, article in enumerate(articles)]
+
+
+def _passages(article: Article, segmented: _Segments, index: int, alignment: _Aligned | None, in_cluster: bool,
+              recurring: np.ndarray, articles: Sequence[Article]) -> list[Passage]:
+    """One article's passages, each built once with its verdict."""
+    spans = segmented.spans[index]
+    count = len(spans)
+    support, match, verbatim, matched = alignment or (
+        np.zeros(count, np.int64), np.zeros(count), np.zeros(count, bool), np.full(count, -1)
+    )
+    added, score, final = decide(segmented.labels[index], support, match, in_cluster, recurring, verbatim)
+    return [
+        Passage(article.text, s, e, bool(added[k]), float(score[k]), final[k], int(support[k]),
+                float(match[k]), articles[matched[k]].id if matched[k] >= 0 else None, bool(verbatim[k]))
+        for k, (s, e) in enumerate(spans)
+    ]
 
 
 def _recurring(articles: Sequence[Article], segments: _Segments, labels: np.ndarray) -> list[np.ndarray]:
@@ -124,10 +190,7 @@ def _recurring(articles: Sequence[Article], segments: _Segments, labels: np.ndar
     With the outlet unknown, a passage must recur in three different stories.
     Keys are BLAKE2b of (outlet, passage text): the same in every process.
     """
-    keys = np.fromiter(
-        (_passage_key(a.outlet, text) for i, a in enumerate(articles) for text in segments.texts(articles, i)),
-        dtype=np.uint64,
-    )
+    keys = np.concatenate([*segments.keys, np.empty(0, np.uint64)])
     counts = np.array([len(s) for s in segments.spans], dtype=np.int64)
     story = np.repeat(np.where(labels >= 0, labels, -1 - np.arange(len(labels))), counts)
     outlet_known = np.repeat(np.array([a.outlet is not None for a in articles], dtype=bool), counts)
