@@ -172,15 +172,20 @@ def _passages(article: Article, segmented: _Segments, index: int, alignment: _Al
               recurring: np.ndarray, articles: Sequence[Article]) -> list[Passage]:
     """One article's passages, each built once with its verdict."""
     spans = segmented.spans[index]
+    text = article.text
+    if alignment is None and not in_cluster:  # no cluster: nothing added, score 1, boilerplate when recurring
+        return [Passage(text, s, e, False, 1.0, "boilerplate" if r else None)
+                for (s, e), r in zip(spans, recurring.tolist(), strict=True)]
     count = len(spans)
     support, match, verbatim, matched = alignment or (
         np.zeros(count, np.int64), np.zeros(count), np.zeros(count, bool), np.full(count, -1)
     )
     added, score, final = decide(segmented.labels[index], support, match, in_cluster, recurring, verbatim)
+    ids = [articles[m].id if m >= 0 else None for m in matched.tolist()]
     return [
-        Passage(article.text, s, e, bool(added[k]), float(score[k]), final[k], int(support[k]),
-                float(match[k]), articles[matched[k]].id if matched[k] >= 0 else None, bool(verbatim[k]))
-        for k, (s, e) in enumerate(spans)
+        Passage(text, s, e, *values)
+        for (s, e), *values in zip(spans, added.tolist(), score.tolist(), final, support.tolist(), match.tolist(),
+                                   ids, verbatim.tolist(), strict=True)
     ]
 
 

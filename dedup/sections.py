@@ -74,12 +74,12 @@ def decide(
 def merge_sections(text: str, passages: Sequence[Passage]) -> list[Section]:
     """Maximal runs of added passages of one kind, sorted by score, highest first."""
     runs: list[list[Passage]] = []
+    kind: str | None = None  # the run's kind (:func:`_run_kind`): its first label, as joining keeps it
     for passage in passages:
         if not passage.added:
             runs.append([])
             continue
         current = runs[-1] if runs else []
-        kind = _run_kind(current)
         joins = bool(current) and (
             passage.label == kind or (kind == "interview" and passage.label is None)
         )
@@ -87,6 +87,7 @@ def merge_sections(text: str, passages: Sequence[Passage]) -> list[Section]:
             current.append(passage)
         else:
             runs.append([passage])
+            kind = passage.label
     sections = [_section(text, piece) for run in runs if run for piece in _split_tail(run)]
     # a stray line of a few words says nothing unless its form names what it is (a byline, a credit)
     sections = [s for s in sections if s.label is not None or len(s.text.split()) > _MIN_UNLABELLED_WORDS]
