@@ -23,10 +23,10 @@ import scipy.sparse as sp
 from .normalize import normalize, token_text
 from .params import Params
 from .ragged import Ragged
-from .shingle import ShingleHasher
+from .shingle import ShingleHasher, TokenBatch, token_batch
 from .sign import MinHasher
 from .terms import HashedTokens, term_counts, window_bounds, window_counts
-from .verify import figure_set
+from .verify import figure_sets
 from .winnow import Fingerprints, winnow
 
 __all__ = ["Prints", "fingerprint"]
@@ -191,29 +191,28 @@ def exact_key(normalized: str) -> bytes:
     return hashlib.blake2b(normalized.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def _term_counts(tokenized: Sequence[str], params: Params) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+def _term_counts(tokens: TokenBatch, params: Params) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
     """Term counts of the texts and of the windows of long ones (:func:`dedup.story.windowed`),
-    from one hashing of their tokens."""
-    tokens = HashedTokens(tokenized, params.n_features)
-    starts, ends, offsets = window_bounds(np.diff(tokens.offsets), params.story_window)
-    first = np.repeat(tokens.offsets[:-1], np.diff(offsets))
-    return term_counts(tokens), window_counts(tokens, first + starts, first + ends), offsets
+    from their hashed tokens."""
+    columns = HashedTokens.of(tokens, params.n_features)
+    starts, ends, offsets = window_bounds(np.diff(columns.offsets), params.story_window)
+    first = np.repeat(columns.offsets[:-1], np.diff(offsets))
+    return term_counts(columns), window_counts(columns, first + starts, first + ends), offsets
 
 
 def fingerprint(texts: Sequence[str], params: Params) -> Prints:
-    """The prints of a batch of article texts."""
+    """The prints of a batch of article texts (their tokens hashed once for every column)."""
     normalized = [normalize(t) for t in texts]
     keys = np.array([exact_key(n) for n in normalized], dtype="S16")
     tokenized = [token_text(n) for n in normalized]
-    batch = ShingleHasher(params.shingle_size).transform_tokens(tokenized)
+    tokens = token_batch(tokenized)
+    batch = ShingleHasher(params.shingle_size).combine(tokens)
     terms, windows, window_offsets = None, None, np.zeros(len(texts) + 1, np.int64)
     if params.same_story is not None:
-        terms, windows, window_offsets = _term_counts(tokenized, params)
-    figures = Ragged.from_rows([figure_set(t) for t in tokenized])
+        terms, windows, window_offsets = _term_counts(tokens, params)
+    figures = figure_sets(tokens, tokenized)
     signatures = _minhasher(params.num_perm, params.seed).transform(batch)
-    kgrams = batch if params.winnow_k == params.shingle_size else ShingleHasher(params.winnow_k).transform_tokens(
-        tokenized
-    )
+    kgrams = batch if params.winnow_k == params.shingle_size else ShingleHasher(params.winnow_k).combine(tokens)
     winnowed = winnow(kgrams, w=params.winnow_window, k=params.winnow_k)
     return Prints(keys, figures, batch.set_rows(), signatures, terms, windows, window_offsets,
                   Ragged(winnowed.hashes, winnowed.offsets), Ragged(winnowed.positions, winnowed.offsets))

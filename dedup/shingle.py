@@ -34,7 +34,7 @@ import numpy as np
 from .normalize import normalize, token_text
 from .ragged import Ragged
 
-__all__ = ["ShingleBatch", "ShingleHasher", "shingle_hash32", "shingle_hash64", "shingles"]
+__all__ = ["ShingleBatch", "ShingleHasher", "TokenBatch", "shingle_hash32", "shingle_hash64", "shingles", "token_batch"]
 
 _MASK64 = (1 << 64) - 1
 _Q = 0x100000001B3  # the FNV-64 prime: odd
@@ -117,6 +117,67 @@ class ShingleBatch:
         return Ragged.from_rows([np.unique(self.doc(d)) for d in range(self.n_docs)])
 
 
+@dataclass(frozen=True)
+class TokenBatch:
+    """The tokens of some texts in token-text form, hashed: token ``t`` is the UTF-8 bytes
+    ``data[starts[t]:ends[t]]``, its hash :math:`h(t)` is ``hashes[t]``; document ``d``'s tokens
+    are ``offsets[d]:offsets[d + 1]``. Every shingle size, the term counts and the figures of a
+    batch are computed from one of these (:func:`dedup.fingerprint.fingerprint`)."""
+
+    data: np.ndarray  # uint8: the texts joined by spaces
+    starts: np.ndarray  # int64
+    ends: np.ndarray  # int64
+    hashes: np.ndarray  # uint64
+    offsets: np.ndarray  # int64
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.offsets) - 1
+
+    def doc_ids(self) -> np.ndarray:
+        return np.repeat(np.arange(self.n_docs, dtype=np.int64), np.diff(self.offsets))
+
+
+def token_batch(token_texts: Sequence[str]) -> TokenBatch:
+    """The hashed tokens of texts in :func:`~dedup.normalize.token_text` form (all held at once:
+    for a batch of articles; :meth:`ShingleHasher.transform_tokens` bounds its scratch memory)."""
+    encoded = [t.encode("utf-8") for t in token_texts]
+    parts = [_token_batch(encoded[lo:hi]) for lo, hi in _chunks([len(e) + 1 for e in encoded])]
+    if len(parts) == 1:
+        return parts[0]
+    shift = np.cumsum([0] + [len(p.data) for p in parts[:-1]])
+    counts = np.concatenate([np.diff(p.offsets) for p in parts])
+    return TokenBatch(
+        np.concatenate([p.data for p in parts]),
+        np.concatenate([p.starts + s for p, s in zip(parts, shift, strict=True)]),
+        np.concatenate([p.ends + s for p, s in zip(parts, shift, strict=True)]),
+        np.concatenate([p.hashes for p in parts]),
+        np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+    )
+
+
+def _token_batch(encoded: list[bytes]) -> TokenBatch:
+    """Token hashes of one chunk of encoded texts: one prefix sum over their bytes."""
+    lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64, count=len(encoded))
+    doc_start = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    data = np.frombuffer(b" ".join(encoded) + b" ", dtype=np.uint8)
+    n = len(data)
+    is_word = data != _SPACE
+    edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    forward, inverse = _chunk_powers() if n <= _CHUNK_BYTES else (_powers(_Q, n + 1), _powers(_Q_INV, n + 1))
+    with np.errstate(over="ignore"):
+        prefix = np.empty(n + 1, dtype=np.uint64)
+        prefix[0] = 0
+        np.cumsum(data.astype(np.uint64) * forward[:n], out=prefix[1:])
+        poly = (prefix[ends] - prefix[starts]) * inverse[starts]
+        token_hash = _fmix64(poly + (ends - starts).astype(np.uint64) * np.uint64(_C))
+    token_doc = np.searchsorted(doc_start, starts, side="right") - 1
+    offsets = np.concatenate(([0], np.cumsum(np.bincount(token_doc, minlength=len(encoded))))).astype(np.int64)
+    return TokenBatch(data, starts.astype(np.int64), ends.astype(np.int64), token_hash, offsets)
+
+
 def _chunks(sizes: list[int]) -> list[tuple[int, int]]:
     """Consecutive ``(lo, hi)`` ranges of items whose sizes add up to about ``_CHUNK_BYTES``
     (a larger item alone); one empty range when there are no items."""
@@ -174,35 +235,14 @@ class ShingleHasher:
         stays bounded however many documents come at once.
         """
         encoded = [t.encode("utf-8") for t in token_texts]
-        parts = [self._hash_chunk(encoded[lo:hi]) for lo, hi in _chunks([len(e) + 1 for e in encoded])]
+        parts = [self.combine(_token_batch(encoded[lo:hi])) for lo, hi in _chunks([len(e) + 1 for e in encoded])]
         counts = np.concatenate([np.diff(part.offsets) for part in parts])
         offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         return ShingleBatch(hashes=np.concatenate([part.hashes for part in parts]), offsets=offsets)
 
-    def _hash_chunk(self, encoded: list[bytes]) -> ShingleBatch:
-        lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64, count=len(encoded))
-        doc_start = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-        data = np.frombuffer(b" ".join(encoded) + b" ", dtype=np.uint8)
-        token_hash, token_doc = self._token_hashes(data, doc_start)
-        return self._combine(token_hash, token_doc, len(encoded))
-
-    @staticmethod
-    def _token_hashes(data: np.ndarray, doc_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        n = len(data)
-        is_word = data != _SPACE
-        edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
-        starts = np.flatnonzero(edges == 1)
-        ends = np.flatnonzero(edges == -1)
-        forward, inverse = _chunk_powers() if n <= _CHUNK_BYTES else (_powers(_Q, n + 1), _powers(_Q_INV, n + 1))
-        with np.errstate(over="ignore"):
-            prefix = np.empty(n + 1, dtype=np.uint64)
-            prefix[0] = 0
-            np.cumsum(data.astype(np.uint64) * forward[:n], out=prefix[1:])
-            poly = (prefix[ends] - prefix[starts]) * inverse[starts]
-            lengths = (ends - starts).astype(np.uint64)
-            token_hash = _fmix64(poly + lengths * np.uint64(_C))
-        token_doc = np.searchsorted(doc_start, starts, side="right") - 1
-        return token_hash, token_doc
+    def combine(self, tokens: TokenBatch) -> ShingleBatch:
+        """The shingle hashes of hashed tokens (:func:`token_batch`)."""
+        return self._combine(tokens.hashes, tokens.doc_ids(), tokens.n_docs)
 
     def _combine(self, token_hash: np.ndarray, token_doc: np.ndarray, n_docs: int) -> ShingleBatch:
         k = self.k

@@ -53,7 +53,7 @@ def term_counts(token_texts: Sequence[str], n_features: int = 1 << 20) -> sp.csr
     """
     if len(token_texts) == 0:
         return sp.csr_matrix((0, n_features), dtype=np.float32)
-    return terms.term_counts(terms.HashedTokens(token_texts, n_features))
+    return terms.term_counts(terms.HashedTokens.from_texts(token_texts, n_features))
 
 
 def windowed(token_texts: Sequence[str], size: int) -> tuple[list[str], np.ndarray]:

@@ -17,12 +17,16 @@ joined and split again.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["ENGLISH_STOP_WORDS", "HashedTokens", "l2_normalize", "murmurhash3_32", "term_counts", "window_counts"]
+from .shingle import TokenBatch, token_batch
+
+__all__ = ["ENGLISH_STOP_WORDS", "HashedTokens", "l2_normalize", "murmurhash3_32", "murmurhash3_32_at", "term_counts",
+           "window_bounds", "window_counts"]
 
 # scikit-learn's English stop words (sklearn.feature_extraction.text.ENGLISH_STOP_WORDS, BSD-3-Clause).
 ENGLISH_STOP_WORDS = frozenset((
@@ -63,28 +67,38 @@ def _rotl(x: np.ndarray, r: int) -> np.ndarray:
     return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
 
 
+def _at(data: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    return data[positions].astype(np.uint32)
+
+
 def _mix(k: np.ndarray) -> np.ndarray:
     return _rotl(k * _C1, 15) * _C2
 
 
 def murmurhash3_32(keys: Sequence[bytes]) -> np.ndarray:
-    """Signed 32-bit MurmurHash3_x86_32 (seed 0) of every byte string, as ``sklearn.utils.murmurhash3_32``.
+    """Signed 32-bit MurmurHash3_x86_32 (seed 0) of every byte string, as ``sklearn.utils.murmurhash3_32``."""
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    return murmurhash3_32_at(np.frombuffer(b"".join(keys), dtype=np.uint8), starts, lengths)
+
+
+def murmurhash3_32_at(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """:func:`murmurhash3_32` of the byte strings ``data[starts[i]:starts[i] + lengths[i]]``.
 
     Vectorised over the keys: one pass per 4-byte block position, keys sorted by
     length so the keys still having that block are a prefix."""
-    n = len(keys)
-    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=n)
-    order = np.argsort(-lengths, kind="stable")
-    lengths = lengths[order]
-    data = np.frombuffer(b"".join([keys[i] for i in order.tolist()]) + b"\0\0\0", dtype=np.uint8).astype(np.uint32)
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    n = len(lengths)
+    order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
+    lengths = np.asarray(lengths, dtype=np.int64)[order]
+    starts = np.asarray(starts, dtype=np.int64)[order]
+    data = np.concatenate((np.asarray(data, dtype=np.uint8), np.zeros(3, np.uint8)))
     blocks = lengths // 4
     h = np.zeros(n, dtype=np.uint32)
     with np.errstate(over="ignore"):
         for j in range(int(blocks[0]) if n else 0):
             active = int(np.searchsorted(-blocks, -j, side="left"))  # keys with more than j blocks
             at = starts[:active] + 4 * j
-            k = data[at] | (data[at + 1] << _8) | (data[at + 2] << _16) | (data[at + 3] << _24)
+            k = _at(data, at) | (_at(data, at + 1) << _8) | (_at(data, at + 2) << _16) | (_at(data, at + 3) << _24)
             x = h[:active] ^ _mix(k)
             h[:active] = _rotl(x, 13) * np.uint32(5) + np.uint32(0xE6546B64)
         tail = lengths & 3
@@ -92,7 +106,7 @@ def murmurhash3_32(keys: Sequence[bytes]) -> np.ndarray:
         k = np.zeros(n, dtype=np.uint32)
         for byte in (2, 1, 0):
             has = tail > byte
-            k[has] ^= data[at[has] + byte] << np.uint32(8 * byte)
+            k[has] ^= _at(data, at[has] + byte) << np.uint32(8 * byte)
         h ^= np.where(tail > 0, _mix(k), np.uint32(0))
         h ^= lengths.astype(np.uint32)
         h ^= h >> np.uint32(16)
@@ -113,27 +127,36 @@ def _columns(hashes: np.ndarray, n_features: int) -> np.ndarray:
 
 class HashedTokens:
     """The tokens of a batch of texts in token-text form, each mapped to its hashed column
-    (-1 for stop words and empty tokens); text ``i``'s tokens are ``columns[offsets[i]:offsets[i + 1]]``."""
+    (-1 for stop words); text ``i``'s tokens are ``columns[offsets[i]:offsets[i + 1]]``.
+    Tokens with equal 64-bit token hashes (:mod:`dedup.shingle`, as shingles compare them) are
+    taken for the same term."""
 
-    def __init__(self, token_texts: Sequence[str], n_features: int) -> None:
-        tokens: list[str] = []
-        sizes = np.zeros(len(token_texts), dtype=np.int64)
-        for i, text in enumerate(token_texts):
-            split = text.split(" ")
-            tokens.extend(split)
-            sizes[i] = len(split)
-        vocabulary = dict.fromkeys(tokens)
-        terms = [t for t in vocabulary if t and t not in ENGLISH_STOP_WORDS]
-        column = dict.fromkeys(vocabulary, -1)
-        if terms:
-            hashed = _columns(murmurhash3_32([t.encode("utf-8", "surrogatepass") for t in terms]), n_features)
-            column.update(zip(terms, hashed.tolist(), strict=True))
-        self.n_features = n_features
-        self.columns = np.fromiter(map(column.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-        self.offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    def __init__(self, columns: np.ndarray, offsets: np.ndarray, n_features: int) -> None:
+        self.columns, self.offsets, self.n_features = columns, offsets, n_features
+
+    @classmethod
+    def from_texts(cls, token_texts: Sequence[str], n_features: int) -> HashedTokens:
+        """The columns of the tokens of texts (split at spaces)."""
+        return cls.of(token_batch(token_texts), n_features)
+
+    @classmethod
+    def of(cls, tokens: TokenBatch, n_features: int) -> HashedTokens:
+        """The columns of tokens already hashed (:func:`dedup.shingle.token_batch`): each distinct
+        token hash is hashed again with MurmurHash3 once, stop words found by their token hash."""
+        distinct, first, inverse = np.unique(tokens.hashes, return_index=True, return_inverse=True)
+        columns = _columns(murmurhash3_32_at(tokens.data, tokens.starts[first], (tokens.ends - tokens.starts)[first]),
+                           n_features)
+        columns[np.isin(distinct, _stop_hashes())] = -1
+        return cls(columns[inverse.ravel()], tokens.offsets, n_features)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
+
+
+@functools.cache
+def _stop_hashes() -> np.ndarray:
+    """Token hashes (:mod:`dedup.shingle`) of the stop words."""
+    return token_batch(sorted(ENGLISH_STOP_WORDS)).hashes
 
 
 def _count_matrix(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_features: int) -> sp.csr_matrix:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,8 +33,9 @@ import numpy as np
 from . import relation
 from .params import Params
 from .ragged import Ragged
+from .shingle import TokenBatch
 
-__all__ = ["Overlaps", "figure_set", "figures_agree", "intersection_size", "verbatim_relations"]
+__all__ = ["Overlaps", "figure_set", "figure_sets", "figures_agree", "intersection_size", "verbatim_relations"]
 
 _DIGITS = re.compile(r"\d+")
 
@@ -62,6 +64,31 @@ def figure_set(tokenized: str) -> np.ndarray:
         tokens.add(tokenized[start : end if end >= 0 else len(tokenized)])
     found = [_hash64(token) for token in tokens]
     return np.array(sorted(found), dtype=np.uint64)
+
+
+def figure_sets(tokens: TokenBatch, token_texts: Sequence[str]) -> Ragged:
+    """:func:`figure_set` of every text of a batch, from its hashed tokens (:func:`dedup.shingle.token_batch`).
+
+    In ASCII texts a token holds a digit when one of its bytes is one; each distinct such token of
+    the batch is hashed once. Texts with other characters take :func:`figure_set`."""
+    digit = (tokens.data >= ord("0")) & (tokens.data <= ord("9"))
+    before = np.concatenate(([0], np.cumsum(digit)))
+    ascii_doc = np.fromiter((t.isascii() for t in token_texts), dtype=bool, count=len(token_texts))
+    doc = tokens.doc_ids()
+    chosen = np.flatnonzero((before[tokens.ends] > before[tokens.starts]) & ascii_doc[doc])
+    _, first, inverse = np.unique(tokens.hashes[chosen], return_index=True, return_inverse=True)
+    data = tokens.data
+    hashed = np.array([_hash64_bytes(data[tokens.starts[t]:tokens.ends[t]].tobytes()) for t in chosen[first].tolist()],
+                      dtype=np.uint64)
+    pairs = np.unique(np.stack([doc[chosen], hashed[inverse.ravel()].view(np.int64)], axis=1), axis=0)
+    values = pairs[:, 1].view(np.uint64)
+    rows = np.split(values, np.searchsorted(pairs[:, 0], np.arange(1, len(token_texts))))
+    ordered = [np.sort(row) if ascii_doc[d] else figure_set(token_texts[d]) for d, row in enumerate(rows)]
+    return Ragged.from_rows(ordered)
+
+
+def _hash64_bytes(token: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(token, digest_size=8).digest(), "little")
 
 
 def _hash64(token: str) -> int:

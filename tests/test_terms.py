@@ -49,7 +49,7 @@ def test_term_counts_are_the_hashing_vectorizers():
         vectorizer = HashingVectorizer(n_features=n_features, analyzer=content_words, alternate_sign=False,
                                        norm=None, dtype=np.float32)
         expected = vectorizer.transform(texts).tocsr()
-        got = terms.term_counts(terms.HashedTokens(texts, n_features))
+        got = terms.term_counts(terms.HashedTokens.from_texts(texts, n_features))
         for name in ("indptr", "indices", "data"):
             assert np.array_equal(getattr(got, name), getattr(expected, name)), name
             assert getattr(got, name).dtype == getattr(expected, name).dtype, name
@@ -58,12 +58,12 @@ def test_term_counts_are_the_hashing_vectorizers():
 def test_window_counts_are_the_counts_of_the_window_texts():
     texts = _token_texts()
     pieces, offsets = windowed(texts, 40)
-    tokens = terms.HashedTokens(texts, 1 << 20)
+    tokens = terms.HashedTokens.from_texts(texts, 1 << 20)
     starts, ends, own_offsets = terms.window_bounds(np.diff(tokens.offsets), 40)
     first = np.repeat(tokens.offsets[:-1], np.diff(own_offsets))
     got = terms.window_counts(tokens, first + starts, first + ends)
     assert np.array_equal(offsets, own_offsets) and len(pieces) > 20
-    assert (got != terms.term_counts(terms.HashedTokens(pieces, 1 << 20))).nnz == 0
+    assert (got != terms.term_counts(terms.HashedTokens.from_texts(pieces, 1 << 20))).nnz == 0
 
 
 def test_l2_normalize_is_scikit_learns():
