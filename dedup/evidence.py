@@ -31,6 +31,7 @@ in both articles) tell copied narration from look-alikes:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -142,29 +143,76 @@ def _furniture(text: str, min_share: float = 0.6) -> bool:
     return words > 0 and clutter >= min_share * words
 
 
+# Values examined at once by the passes over every shingle (bounded scratch memory).
+_CHUNK_VALUES = 1 << 20
+# Buckets of the count of shingles by their top bits (a shingle in many families fills its bucket).
+_BUCKET_BITS = 22
+
+
 def common_shingles(shingles: Ragged, rows: np.ndarray, families: np.ndarray, max_df: int) -> np.ndarray:
     """Shingles found in more than ``max_df`` copy families among ``rows`` (sorted): the skeleton
     of templates and the furniture of sites. Counted over families, so the copies of one wire
-    story count once."""
-    part = shingles.take(rows)
-    family = np.repeat(np.asarray(families, dtype=np.int64), part.sizes())
-    if len(part.values) == 0:
+    story count once.
+
+    A shingle in more than ``max_df`` families is in more than ``max_df`` articles, so its bucket
+    (the top bits of its hash) counts more than ``max_df``: the family count is taken exactly over
+    the shingles of such buckets only, and every pass reads the sets in bounded chunks."""
+    rows = np.asarray(rows, dtype=np.int64)
+    families = np.asarray(families, dtype=np.int64)
+    shift = np.uint64(64 - _BUCKET_BITS)
+    counts = np.zeros(1 << _BUCKET_BITS, dtype=np.int64)
+    pieces = _pieces(shingles, rows)
+    for lo, hi in pieces:
+        counts += np.bincount((shingles.take(rows[lo:hi]).values >> shift).astype(np.int64), minlength=len(counts))
+    heavy = counts > max_df
+    if not heavy.any():
         return np.empty(0, np.uint64)
-    order = np.lexsort((family, part.values))
-    values, family = part.values[order], family[order]
-    first = np.ones(len(values), dtype=bool)
-    first[1:] = (values[1:] != values[:-1]) | (family[1:] != family[:-1])
-    distinct, counts = np.unique(values[first], return_counts=True)
-    return distinct[counts > max_df]
+    values, family = [], []
+    for lo, hi in pieces:
+        taken = shingles.take(rows[lo:hi])
+        keep = heavy[(taken.values >> shift).astype(np.int64)]
+        values.append(taken.values[keep])
+        family.append(np.repeat(families[lo:hi], taken.sizes())[keep])
+    value, fam = np.concatenate(values), np.concatenate(family)
+    order = np.lexsort((fam, value))
+    value, fam = value[order], fam[order]
+    first = np.ones(len(value), dtype=bool)
+    first[1:] = (value[1:] != value[:-1]) | (fam[1:] != fam[:-1])
+    distinct, per_family = np.unique(value[first], return_counts=True)
+    return distinct[per_family > max_df]
+
+
+def _pieces(shingles: Ragged, rows: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive ranges of ``rows`` holding about :data:`_CHUNK_VALUES` shingles each."""
+    total = np.cumsum(shingles.sizes()[rows])
+    cuts = np.searchsorted(total, np.arange(_CHUNK_VALUES, int(total[-1]) if len(total) else 0, _CHUNK_VALUES))
+    edges = np.unique(np.concatenate(([0], cuts + 1, [len(rows)]))).clip(0, len(rows))
+    return [(int(lo), int(hi)) for lo, hi in itertools.pairwise(edges) if hi > lo]
 
 
 def informative(shingles: Ragged, common: np.ndarray) -> Ragged:
-    """The shingle sets without the common shingles."""
+    """Each article's common shingles (:func:`common_shingles`; few per article): what
+    :func:`credible` takes out of a pair's overlap. Read in bounded chunks."""
     if len(common) == 0:
-        return shingles
-    keep = ~np.isin(shingles.values, common, assume_unique=False)
-    sizes = np.bincount(shingles.row_ids()[keep], minlength=len(shingles))
-    return Ragged(shingles.values[keep], np.concatenate(([0], np.cumsum(sizes))).astype(np.int64))
+        return Ragged.empty(len(shingles))
+    common = np.sort(np.asarray(common, dtype=np.uint64))
+    found = []
+    for lo in range(0, len(shingles.values), _CHUNK_VALUES):
+        piece = shingles.values[lo : lo + _CHUNK_VALUES]
+        at = np.minimum(np.searchsorted(common, piece), len(common) - 1)
+        found.append(np.flatnonzero(common[at] == piece) + lo)
+    where = np.concatenate(found)
+    sizes = np.bincount(np.searchsorted(shingles.offsets, where, side="right") - 1, minlength=len(shingles))
+    return Ragged(shingles.values[where], np.concatenate(([0], np.cumsum(sizes))).astype(np.int64))
+
+
+def _without(shingles: Ragged, common: Ragged, pairs: np.ndarray) -> Overlaps:
+    """The overlaps of pairs of shingle sets without their common shingles:
+    :math:`|A \\cap B \\setminus C| = |A \\cap B| - |(A \\cap C) \\cap (B \\cap C)|`."""
+    whole = Overlaps.compute(shingles, shingles, pairs).shared
+    both = Overlaps.compute(common, common, pairs).shared
+    sizes = shingles.sizes() - common.sizes()
+    return Overlaps.of_counts(whole - both, sizes[pairs[:, 0]], sizes[pairs[:, 1]])
 
 
 def credible(
@@ -173,19 +221,19 @@ def credible(
     runs: SharedRuns,
     times: np.ndarray | None,
     params: Params,
-    rare: Ragged | None = None,
+    common: Ragged | None = None,
 ) -> np.ndarray:
     """Which verbatim links the evidence bears out (exact copies always do; see the module doc).
 
-    ``rare`` are the shingle sets without the common shingles (:func:`informative`): a pair
-    whose overlap is made of them (a template's skeleton) is no copy."""
+    ``common`` are each article's common shingles (:func:`informative`): a pair whose overlap
+    is made of them (a template's skeleton) is no copy."""
     keep = np.ones(len(links), dtype=bool)
     check = np.flatnonzero((links.relation >= relation.DERIVED) & (links.relation != relation.EXACT))
     if len(check) == 0:
         return keep
     pairs = links.pairs[check]
-    if rare is not None:
-        own = Overlaps.compute(rare, rare, pairs)
+    if common is not None:
+        own = _without(prints.shingles, common, pairs)
         own_containment = np.maximum(own.containment_a_in_b, own.containment_b_in_a)
         skeleton = (own_containment < params.derived) & ~runs.possible(own.shared)
         keep[check[skeleton]] = False

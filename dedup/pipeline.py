@@ -100,10 +100,10 @@ class Scanner:
 
             copies = Copies.of(prints.exact_keys)
             exact, capped = exact_pairs(copies, params.max_exact_group)
-            found, oversized, n_candidates, rare = self._verbatim(prints, copies, runs)
+            found, oversized, n_candidates, common = self._verbatim(prints, copies, runs)
 
             def accept(candidates: Links) -> np.ndarray:
-                return credible(candidates, prints, runs, times, params, rare)
+                return credible(candidates, prints, runs, times, params, common)
 
             found = found.take(accept(found))
             links = Links.concat([verify(prints, prints, exact, params), expand(found, copies, params.max_exact_group)])
@@ -180,7 +180,8 @@ class Scanner:
         pairs, oversized = lsh.candidates(prints.signatures[distinct])
         by_lsh = verify(prints, prints, distinct[pairs].reshape(-1, 2), params)
         families = families_for_df(len(prints), by_lsh)[distinct]
-        rare = informative(prints.shingles, common_shingles(prints.shingles, distinct, families, params.winnow_max_df))
+        common = informative(prints.shingles,
+                             common_shingles(prints.shingles, distinct, families, params.winnow_max_df))
         postings = Postings.build(prints.passage_prints(distinct, params.winnow_k, params.winnow_window), families)
         passage_pairs = postings_join(postings, params.winnow_min_shared, params.winnow_max_df,
                                       params.winnow_max_bucket).pairs
@@ -195,7 +196,7 @@ class Scanner:
         below = fingerprinted[~np.isin(fingerprinted[:, 0] * len(prints) + fingerprinted[:, 1], linked)]
         by_run = long_runs(prints, below, runs, params)
         n_candidates = len(tried)
-        return Links.concat([by_lsh, by_passage, by_run]), [distinct[g] for g in oversized], n_candidates, rare
+        return Links.concat([by_lsh, by_passage, by_run]), [distinct[g] for g in oversized], n_candidates, common
 
 
 def _collect(items: Iterable[Article | Skipped]) -> tuple[list[Article], list[Skipped]]:

@@ -131,8 +131,14 @@ class Overlaps:
         shared = np.fromiter(
             (intersection_size(left.row(i), right.row(j)) for i, j in pairs), dtype=np.float64, count=len(pairs)
         )
-        size_a = left.sizes()[pairs[:, 0]].astype(np.float64)
-        size_b = right.sizes()[pairs[:, 1]].astype(np.float64)
+        return cls.of_counts(shared, left.sizes()[pairs[:, 0]], right.sizes()[pairs[:, 1]])
+
+    @classmethod
+    def of_counts(cls, shared: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> Overlaps:
+        """Overlaps from the shared count and the two set sizes of each pair."""
+        shared = np.asarray(shared, dtype=np.float64)
+        size_a = np.asarray(size_a, dtype=np.float64)
+        size_b = np.asarray(size_b, dtype=np.float64)
         union = size_a + size_b - shared
         with np.errstate(divide="ignore", invalid="ignore"):
             jaccard = np.where(union > 0, shared / union, 0.0)
