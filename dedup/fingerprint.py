@@ -14,8 +14,9 @@ import functools
 import hashlib
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -96,20 +97,26 @@ class Prints:
         )
 
     @classmethod
-    def concat(cls, parts: Sequence[Prints]) -> Prints:
-        terms = [p.terms for p in parts]
-        windows = [p.windows for p in parts]
-        return cls(
-            np.concatenate([p.exact_keys for p in parts]),
-            Ragged.concat([p.figures for p in parts]),
-            Ragged.concat([p.shingles for p in parts]),
-            np.concatenate([p.signatures for p in parts]),
-            sp.vstack(terms).tocsr() if terms and all(t is not None for t in terms) else None,
-            sp.vstack(windows).tocsr() if windows and all(w is not None for w in windows) else None,
-            Ragged.concat([p.window_rows() for p in parts]).offsets,
-            Ragged.concat([p.passages for p in parts]),
-            Ragged.concat([p.passage_positions for p in parts]),
-        )
+    def concat(cls, parts: Iterable[Prints]) -> Prints:
+        """The prints of consecutive batches as one. Each column is joined in turn and the
+        pieces dropped, so an iterator of parts (not a list kept by the caller) never holds
+        more than the parts plus one joined column."""
+        columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
+        for part in parts:
+            for name in _COLUMNS:
+                columns[name].append(part.window_rows() if name == "window_offsets" else getattr(part, name))
+        joined: dict[str, Any] = {}
+        for name in _COLUMNS:
+            pieces = columns.pop(name)
+            if name in ("terms", "windows"):
+                joined[name] = sp.vstack(pieces).tocsr() if pieces and all(t is not None for t in pieces) else None
+            elif name in ("exact_keys", "signatures"):
+                joined[name] = np.concatenate(pieces)
+            else:
+                joined[name] = Ragged.concat(pieces)
+            del pieces
+        joined["window_offsets"] = joined["window_offsets"].offsets
+        return cls(**joined)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every column as plain arrays (the form stored and shipped)."""
@@ -180,6 +187,10 @@ class Prints:
         return isinstance(other, Prints) and self.to_bytes() == other.to_bytes()
 
     __hash__ = None  # type: ignore[assignment]
+
+
+_COLUMNS = ("exact_keys", "figures", "shingles", "signatures", "terms", "windows", "window_offsets", "passages",
+            "passage_positions")
 
 
 @functools.lru_cache(maxsize=8)

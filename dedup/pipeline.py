@@ -162,11 +162,18 @@ class Scanner:
             parts = [fingerprint([a.text for a in articles[s : s + size]], self.params) for s in starts[lo:hi]]
             return Prints.concat(parts)
 
-        parts = []
-        for part in chunked(batches, chunk_bounds(len(starts), len(starts)), self.params.workers, _MIN_FORKED):
-            parts.append(part)
-            report("fingerprint", min(sum(map(len, parts)), len(articles)), len(articles))
-        return Prints.concat(parts) if parts else fingerprint([], self.params)
+        if not articles:
+            return fingerprint([], self.params)
+
+        def reported(parts: Iterator[Prints]) -> Iterator[Prints]:
+            done = 0
+            for part in parts:
+                done += len(part)
+                report("fingerprint", done, len(articles))
+                yield part
+
+        return Prints.concat(reported(chunked(batches, chunk_bounds(len(starts), len(starts)), self.params.workers,
+                                              _MIN_FORKED)))
 
     def _verbatim(
         self, prints: Prints, copies: Copies, runs: SharedRuns

@@ -71,6 +71,8 @@ def figure_sets(tokens: TokenBatch, token_texts: Sequence[str]) -> Ragged:
 
     In ASCII texts a token holds a digit when one of its bytes is one; each distinct such token of
     the batch is hashed once. Texts with other characters take :func:`figure_set`."""
+    if len(token_texts) == 0:
+        return Ragged.empty()
     digit = (tokens.data >= ord("0")) & (tokens.data <= ord("9"))
     before = np.concatenate(([0], np.cumsum(digit)))
     ascii_doc = np.fromiter((t.isascii() for t in token_texts), dtype=bool, count=len(token_texts))
