@@ -206,11 +206,12 @@ def informative(shingles: Ragged, common: np.ndarray) -> Ragged:
     return Ragged(shingles.values[where], np.concatenate(([0], np.cumsum(sizes))).astype(np.int64))
 
 
-def _without(shingles: Ragged, common: Ragged, pairs: np.ndarray) -> Overlaps:
-    """The overlaps of pairs of shingle sets without their common shingles:
-    :math:`|A \\cap B \\setminus C| = |A \\cap B| - |(A \\cap C) \\cap (B \\cap C)|`."""
-    whole = Overlaps.compute(shingles, shingles, pairs).shared
-    both = Overlaps.compute(common, common, pairs).shared
+def _without(shingles: Ragged, common: Ragged, pairs: np.ndarray, whole: np.ndarray) -> Overlaps:
+    """The overlaps of pairs of shingle sets without their common shingles, from the ``whole``
+    shared counts: :math:`|A \\cap B \\setminus C| = |A \\cap B| - |(A \\cap C) \\cap (B \\cap C)|`."""
+    both = np.zeros(len(pairs))
+    some = np.flatnonzero((common.sizes()[pairs[:, 0]] > 0) & (common.sizes()[pairs[:, 1]] > 0))
+    both[some] = Overlaps.compute(common, common, pairs[some]).shared
     sizes = shingles.sizes() - common.sizes()
     return Overlaps.of_counts(whole - both, sizes[pairs[:, 0]], sizes[pairs[:, 1]])
 
@@ -226,14 +227,15 @@ def credible(
     """Which verbatim links the evidence bears out (exact copies always do; see the module doc).
 
     ``common`` are each article's common shingles (:func:`informative`): a pair whose overlap
-    is made of them (a template's skeleton) is no copy."""
+    is made of them (a template's skeleton) is no copy. ``links`` are verified on
+    ``prints.shingles`` (their ``shared`` counts are those of the whole sets)."""
     keep = np.ones(len(links), dtype=bool)
     check = np.flatnonzero((links.relation >= relation.DERIVED) & (links.relation != relation.EXACT))
     if len(check) == 0:
         return keep
     pairs = links.pairs[check]
     if common is not None:
-        own = _without(prints.shingles, common, pairs)
+        own = _without(prints.shingles, common, pairs, links.shared[check])
         own_containment = np.maximum(own.containment_a_in_b, own.containment_b_in_a)
         skeleton = (own_containment < params.derived) & ~runs.possible(own.shared)
         keep[check[skeleton]] = False
