@@ -15,7 +15,7 @@ import numpy as np
 
 from . import relation
 from .article import Article, Skipped
-from .attribution import core, groups, origin
+from .attribution import core, groups, links_within, origin
 from .evidence import SharedRuns
 from .link import Links
 from .origin import OriginClues
@@ -28,6 +28,9 @@ __all__ = ["assemble", "bound_stats", "pair_order"]
 def pair_order(pair: PairResult) -> tuple[float, float, str, str]:
     """Strongest relation first, then the best of Jaccard and cosine, then ids."""
     return (-relation.code(pair.relation), -max(pair.jaccard, pair.cosine), pair.a, pair.b)
+
+
+_NONE = np.empty(0, dtype=np.int64)
 
 
 def assemble(
@@ -105,9 +108,11 @@ def _clusters(
             families_of.setdefault(int(labels[group[0]]), []).append(group)
     is_verbatim = links.relation >= relation.DERIVED
     verbatim = (links.take(is_verbatim), [sources[int(k)] for k in np.flatnonzero(is_verbatim)])
+    within = links_within(links, labels)
+    within_family = links_within(verbatim[0], families)
     for number, members in enumerate(ordered, start=1):
         name = f"c{number}"
-        found = origin(members, clues, links, sources)
+        found = origin(members, clues, links, sources, within.get(int(labels[members[0]]), _NONE))
         counts = Counter(relation.name(r) for r in links.relation[cluster_of_link == labels[members[0]]])
         names.update(dict.fromkeys(members, name))
         clusters.append(
@@ -118,7 +123,7 @@ def _clusters(
                 relations=dict(counts),
                 core=core(members, found, passages, ids),
                 families=_families(name, families_of.get(int(labels[members[0]]), []), ids, verbatim, passages,
-                                   clues),
+                                   clues, within_family, families),
             )
         )
     return clusters, names
@@ -131,11 +136,14 @@ def _families(
     verbatim: tuple[Links, list[int | None]],
     passages: Sequence[list[Passage]],
     clues: Sequence[OriginClues],
+    within: dict[int, np.ndarray],
+    families: np.ndarray,
 ) -> list[Family]:
-    """A story's families (of two or more members), largest first, each with its origin and core."""
+    """A story's families (of two or more members), largest first, each with its origin and core
+    (``within``: the verbatim links inside each family label of ``families``)."""
     out = []
     for number, group in enumerate(sorted(inside, key=lambda g: (-len(g), ids[g[0]])), start=1):
-        found = origin(group, clues, *verbatim)
+        found = origin(group, clues, *verbatim, within.get(int(families[group[0]]), _NONE))
         out.append(Family(f"{story}.f{number}", [ids[m] for m in group], ids[found] if found is not None else None,
                           core(group, found, passages, ids)))
     return out

@@ -40,7 +40,7 @@ from .sections import decide, label_passages
 from .shingle import ShingleHasher
 from .story import Idf, term_counts
 
-__all__ = ["attribute", "core", "groups", "provenance", "segments"]
+__all__ = ["attribute", "core", "groups", "links_within", "provenance", "segments"]
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -279,13 +279,27 @@ def provenance(
     return clues, sources
 
 
-def origin(members: list[int], clues: Sequence[OriginClues], links: Links, sources: Sequence[int | None]) -> int | None:
-    """The cluster's likely origin among ``members`` (see :func:`dedup.origin.cluster_origin`)."""
-    inside = np.flatnonzero(np.isin(links.pairs[:, 0], members) & np.isin(links.pairs[:, 1], members))
+def origin(members: list[int], clues: Sequence[OriginClues], links: Links, sources: Sequence[int | None],
+           inside: np.ndarray | None = None) -> int | None:
+    """The cluster's likely origin among ``members`` (see :func:`dedup.origin.cluster_origin`);
+    ``inside`` are the links between members (ascending), when known (:func:`links_within`)."""
+    if inside is None:
+        inside = np.flatnonzero(np.isin(links.pairs[:, 0], members) & np.isin(links.pairs[:, 1], members))
     return cluster_origin(
         members, clues, [(int(links.pairs[k, 0]), int(links.pairs[k, 1])) for k in inside],
         [sources[int(k)] for k in inside],
     )
+
+
+def links_within(links: Links, labels: np.ndarray) -> dict[int, np.ndarray]:
+    """For each label, the links (ascending positions) whose two articles both carry it."""
+    if len(links) == 0:
+        return {}
+    first, second = labels[links.pairs[:, 0]], labels[links.pairs[:, 1]]
+    inside = np.flatnonzero((first == second) & (first >= 0))
+    order = inside[np.argsort(first[inside], kind="stable")]
+    keys, starts = np.unique(first[order], return_index=True)
+    return dict(zip(keys.tolist(), np.split(order, starts[1:]), strict=True))
 
 
 def core(

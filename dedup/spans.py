@@ -75,9 +75,7 @@ def _raw_offsets(text: str) -> tuple[np.ndarray, np.ndarray, bool]:
     each of them the run's span (then the offsets are not exact: unspaced scripts, expansions), and
     one whose key is empty gives none."""
     if text.isascii():
-        found = [(m.start(), m.end()) for m in _ASCII_TOKEN.finditer(text)]
-        arr = np.array(found, dtype=np.int64).reshape(-1, 2)
-        return arr[:, 0], arr[:, 1], True
+        return (*_ascii_offsets(text), True)
     separator = np.fromiter((_separates(c) for c in text), dtype=bool, count=len(text))
     for m in _THOUSANDS.finditer(text):  # "30,000" is one token of the key
         separator[m.start()] = False
@@ -91,6 +89,26 @@ def _raw_offsets(text: str) -> tuple[np.ndarray, np.ndarray, bool]:
         ends += [end] * count
         single = single and count <= 1
     return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), single
+
+
+_ALNUM = np.zeros(256, dtype=bool)
+for _range in (b"AZ", b"az", b"09"):
+    _ALNUM[_range[0] : _range[1] + 1] = True
+_DIGIT = np.zeros(256, dtype=bool)
+_DIGIT[ord("0") : ord("9") + 1] = True
+
+
+def _ascii_offsets(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The spans of :data:`_ASCII_TOKEN` in an ASCII text, found on its bytes: runs of letters and
+    digits, a comma joining two of them when a digit precedes it and exactly three digits follow."""
+    data = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    word = _ALNUM[data]
+    digit = np.concatenate((_DIGIT[data], np.zeros(4, bool)))
+    comma = np.flatnonzero(data[1:] == ord(",")) + 1
+    joins = comma[digit[comma - 1] & digit[comma + 1] & digit[comma + 2] & digit[comma + 3] & ~digit[comma + 4]]
+    word[joins] = True
+    edges = np.diff(np.concatenate(([False], word, [False])).astype(np.int8))
+    return np.flatnonzero(edges == 1).astype(np.int64), np.flatnonzero(edges == -1).astype(np.int64)
 
 
 @lru_cache(maxsize=1 << 16)
