@@ -297,6 +297,8 @@ def links_within(links: Links, labels: np.ndarray) -> dict[int, np.ndarray]:
         return {}
     first, second = labels[links.pairs[:, 0]], labels[links.pairs[:, 1]]
     inside = np.flatnonzero((first == second) & (first >= 0))
+    if len(inside) == 0:
+        return {}
     order = inside[np.argsort(first[inside], kind="stable")]
     keys, starts = np.unique(first[order], return_index=True)
     return dict(zip(keys.tolist(), np.split(order, starts[1:]), strict=True))

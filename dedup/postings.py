@@ -123,7 +123,11 @@ class Postings:
     def _from_rows(
         cls, keys: np.ndarray, docs: np.ndarray, families: np.ndarray, positions: np.ndarray, w: int
     ) -> Postings:
-        order = np.lexsort((positions, docs, keys))
+        code = docs * np.int64(1 << 32) + positions
+        if len(code) < 2 or bool(np.all(code[1:] >= code[:-1])):  # rows in (doc, position) order, as built
+            order = np.argsort(keys, kind="stable")
+        else:
+            order = np.lexsort((positions, docs, keys))
         columns = [c[order] for c in (keys, docs, families, positions)]
         keys, docs = columns[0], columns[1]
         if len(keys):  # a fingerprint repeated inside one document counts once
