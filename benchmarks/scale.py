@@ -148,7 +148,17 @@ def _scan_record(seconds: float, result: Any, n: int, megabytes: float) -> dict[
     }
 
 
-def worker_synthetic(n: int, seed: int, words: int, profile: Path | None) -> dict[str, Any]:
+def _workers(workers: int | None) -> dict[str, int]:
+    """``Scanner`` keyword for ``--workers`` (nothing when not given: the default, every core)."""
+    return {} if workers is None else {"workers": workers}
+
+
+def _children_peak_mb() -> float:
+    """Largest peak RSS of the processes the scan forked (fingerprints, passages), MB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+
+
+def worker_synthetic(n: int, seed: int, words: int, profile: Path | None, workers: int | None = None) -> dict[str, Any]:
     from bench_corpora import synthetic_articles, text_megabytes
 
     from dedup import Scanner
@@ -159,12 +169,14 @@ def worker_synthetic(n: int, seed: int, words: int, profile: Path | None) -> dic
     megabytes = text_megabytes([a.text for a in articles])
     before = _rss_mb()
     print(f"progress generated {n} articles ({megabytes:.1f} MB) in {generate:.1f}s", file=sys.stderr, flush=True)
-    seconds, result, memory = _timed_scan(articles, Scanner(), profile)
-    record = {"n": n, "megabytes": round(megabytes, 3), "generate_s": round(generate, 2), "dedup": _dedup_source()}
+    seconds, result, memory = _timed_scan(articles, Scanner(**_workers(workers)), profile)
+    record = {"n": n, "workers": workers, "megabytes": round(megabytes, 3), "generate_s": round(generate, 2),
+              "dedup": _dedup_source()}
     record.update(_scan_record(seconds, result, n, megabytes))
     record["rss_before_scan_mb"] = round(before.get("rss_mb", float("nan")), 1)
     record["peak_rss_mb"] = round(_rss_mb()["peak_rss_mb"], 1)
     record["scan_increment_mb"] = round(record["peak_rss_mb"] - record["rss_before_scan_mb"], 1)
+    record["peak_rss_children_mb"] = round(_children_peak_mb(), 1)
     record["peak_rss_mb_after_stage"] = memory
     return record
 
@@ -177,7 +189,7 @@ def _datasketch_by_hand(texts: list[str]) -> dict[str, Any]:
     return {"seconds": round(time.perf_counter() - start, 3), "candidate_pairs": len(pairs)}
 
 
-def worker_reuters(path: Path, mode: str, profile: Path | None) -> dict[str, Any]:
+def worker_reuters(path: Path, mode: str, profile: Path | None, workers: int | None = None) -> dict[str, Any]:
     from bench_corpora import text_megabytes
 
     from dedup import Article, Scanner, iter_articles
@@ -189,6 +201,7 @@ def worker_reuters(path: Path, mode: str, profile: Path | None) -> dict[str, Any
     megabytes = text_megabytes([a.text for a in articles])
     record: dict[str, Any] = {
         "mode": mode,
+        "workers": workers,
         "n": len(articles),
         "skipped": len(items) - len(articles),
         "megabytes": round(megabytes, 3),
@@ -201,14 +214,15 @@ def worker_reuters(path: Path, mode: str, profile: Path | None) -> dict[str, Any
         record["articles_per_s"] = round(len(articles) / record["seconds"], 1)
     else:
         scanner = {
-            "verbatim": Scanner(same_story=None, passages=False),
-            "no_passages": Scanner(passages=False),
-            "full": Scanner(),
+            "verbatim": Scanner(same_story=None, passages=False, **_workers(workers)),
+            "no_passages": Scanner(passages=False, **_workers(workers)),
+            "full": Scanner(**_workers(workers)),
         }[mode]
         seconds, result, memory = _timed_scan(articles, scanner, profile)
         record.update(_scan_record(seconds, result, len(articles), megabytes))
         record["peak_rss_mb_after_stage"] = memory
     record["peak_rss_mb"] = round(_rss_mb()["peak_rss_mb"], 1)
+    record["peak_rss_children_mb"] = round(_children_peak_mb(), 1)
     return record
 
 
@@ -304,12 +318,17 @@ def _fits(done: list[dict[str, Any]]) -> dict[str, Any]:
     return fits
 
 
+def _workers_flag(args: argparse.Namespace) -> list[str]:
+    return [] if args.workers is None else ["--workers", str(args.workers)]
+
+
 def run_sizes(args: argparse.Namespace) -> dict[str, Any]:
     machine = _machine()
     runs = []
     for n in args.sizes:
         print(f"scan of {n} synthetic articles ...", file=sys.stderr, flush=True)
-        worker = ["synthetic", "--n", str(n), "--seed", str(args.seed), "--words", str(args.words)]
+        worker = ["synthetic", "--n", str(n), "--seed", str(args.seed), "--words", str(args.words),
+                  *_workers_flag(args)]
         if args.profile:
             worker += ["--profile-file", str(Path(args.profile) / f"synthetic-{n}.html")]
         record = _run_worker(worker, args.timeout, f"n={n}")
@@ -319,6 +338,7 @@ def run_sizes(args: argparse.Namespace) -> dict[str, Any]:
     done = [r for r in runs if "seconds" in r]
     summary = {
         "kind": "synthetic scale curve, Scanner() all tiers",
+        "workers": args.workers,
         "words": args.words,
         "seed": args.seed,
         "copy_share": 0.10,
@@ -418,7 +438,7 @@ def run_reuters(args: argparse.Namespace) -> dict[str, Any]:
     machine = _machine()
     for mode in args.modes:
         print(f"reuters {mode} ...", file=sys.stderr, flush=True)
-        worker = ["reuters", "--path", str(path), "--mode", mode]
+        worker = ["reuters", "--path", str(path), "--mode", mode, *_workers_flag(args)]
         if args.profile and mode != "datasketch":
             worker += ["--profile-file", str(Path(args.profile) / f"reuters-{mode}.html")]
         results[mode] = _run_worker(worker, args.timeout, mode)
@@ -465,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
         help="--reuters runs to do (default: all)",
     )
     parser.add_argument("--profile", metavar="DIR", help="write pyinstrument profiles of the scans here")
+    parser.add_argument("--workers", type=int, help="Params.workers of the scans (default: Scanner's, every core)")
     parser.add_argument(
         "--replot", action="store_true", help="recompute the fits and redraw --out from an existing --json, no runs"
     )
@@ -479,9 +500,9 @@ def main(argv: list[str] | None = None) -> int:
         kind = args.worker or (rest[0] if rest else "")
         profile = Path(args.profile_file) if args.profile_file else None
         if kind == "synthetic":
-            record = worker_synthetic(args.n, args.seed, args.words, profile)
+            record = worker_synthetic(args.n, args.seed, args.words, profile, args.workers)
         elif kind == "reuters":
-            record = worker_reuters(Path(args.path), args.mode, profile)
+            record = worker_reuters(Path(args.path), args.mode, profile, args.workers)
         else:
             parser.error(f"unknown worker {kind!r}")
         print(json.dumps(record))

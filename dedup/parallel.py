@@ -114,12 +114,19 @@ class Background(Generic[T]):
         self._task: Callable[[], T] | None = task
         self._result: T | None = None
         self._process: Any = None
+        self._forked = False
         context = _fork_context() if available_workers(workers) > 1 else None
         if context is not None:
             self._connection, child = context.Pipe(duplex=False)
             self._process = context.Process(target=_send, args=(task, child), daemon=True)
             self._process.start()
+            self._forked = True
             child.close()
+
+    @property
+    def forked(self) -> bool:
+        """Whether the task runs (or ran) in another process."""
+        return self._forked
 
     def get(self) -> T:
         """The task's result (an exception in the task is raised here)."""

@@ -119,8 +119,9 @@ class Scanner:
             families = family_labels(len(articles), links, params.min_density, collapsed)
             labels = story_labels(len(articles), links, families, params.story_resolution)
         with _stage(timings, "passages"):
-            passages = attribute(articles, prints.shingles, labels, idf, params, report,
-                                 segmented=segmented.get() if segmented is not None else None)
+            # cut in the background, or else here for cluster members only (labels cost)
+            ready = segmented.get() if segmented is not None and segmented.forked else None
+            passages = attribute(articles, prints.shingles, labels, idf, params, report, segmented=ready)
         result = assemble(articles, skipped, links, labels, families, passages,
                           *provenance(articles, passages, labels, links), runs)
         result.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
