@@ -114,6 +114,13 @@ class _Progress:
             print(f"progress {now - self.start:8.1f}s {stage} {done}{of}", file=sys.stderr, flush=True)
 
 
+def _cpu_seconds() -> dict[str, float]:
+    """CPU seconds (user + system) of this process and of its finished children (forked workers):
+    on a machine shared with other jobs they vary less than the wall time."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"self": own.ru_utime + own.ru_stime, "children": children.ru_utime + children.ru_stime}
+
+
 def _timed_scan(articles: list[Any], scanner: Any, profile: Path | None) -> tuple[float, Any, dict[str, float]]:
     profiler = None
     if profile is not None:
@@ -122,9 +129,11 @@ def _timed_scan(articles: list[Any], scanner: Any, profile: Path | None) -> tupl
         profiler = Profiler(interval=0.01)
         profiler.start()
     progress = _Progress()
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     result = scanner.scan(articles, progress=progress)
     seconds = time.perf_counter() - start
+    result.stats["cpu_seconds"] = {k: round(v - cpu[k], 3) for k, v in _cpu_seconds().items()}
     progress.finish()
     if profiler is not None and profile is not None:
         profiler.stop()
@@ -141,6 +150,7 @@ def _scan_record(seconds: float, result: Any, n: int, megabytes: float) -> dict[
         "articles_per_s": round(n / seconds, 1) if seconds else None,
         "mb_per_s": round(megabytes / seconds, 3) if seconds else None,
         "stage_seconds": stats.get("seconds", {}),
+        "cpu_seconds": stats.get("cpu_seconds", {}),
         "pairs": stats.get("pairs"),
         "pairs_by_relation": stats.get("pairs_by_relation"),
         "clusters": stats.get("clusters"),
@@ -184,9 +194,12 @@ def worker_synthetic(n: int, seed: int, words: int, profile: Path | None, worker
 def _datasketch_by_hand(texts: list[str]) -> dict[str, Any]:
     from bench_corpora import datasketch_candidate_pairs
 
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     pairs = datasketch_candidate_pairs(texts)
-    return {"seconds": round(time.perf_counter() - start, 3), "candidate_pairs": len(pairs)}
+    seconds = time.perf_counter() - start
+    used = {k: round(v - cpu[k], 3) for k, v in _cpu_seconds().items()}
+    return {"seconds": round(seconds, 3), "cpu_seconds": used, "candidate_pairs": len(pairs)}
 
 
 def worker_reuters(path: Path, mode: str, profile: Path | None, workers: int | None = None) -> dict[str, Any]:
