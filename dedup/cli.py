@@ -121,6 +121,9 @@ def scan(
     min_density: Annotated[
         float, typer.Option(min=0.01, max=1.0, help="Linked share needed to merge clusters.")
     ] = DEFAULTS.min_density,
+    workers: Annotated[
+        int, typer.Option(min=0, help="Processes for fingerprints and passages (0: one per core; not results).")
+    ] = DEFAULTS.workers,
     no_passages: Annotated[bool, typer.Option("--no-passages", help="Skip passage attribution.")] = False,
     passages: Annotated[
         PassageMode,
@@ -176,6 +179,7 @@ def scan(
             window_days=None if no_window else window_days,
             min_density=min_density,
             passages=not no_passages and passages is not PassageMode.none,
+            workers=workers,
         )
     )
     mode = "none" if no_passages else passages.value

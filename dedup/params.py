@@ -151,7 +151,7 @@ class Params:
 _CLI = {
     name: f"`--{name.replace('_', '-')}`"
     for name in ("shingle_size", "num_perm", "seed", "lsh_threshold", "near_duplicate", "derived", "min_shared",
-                 "min_density")
+                 "min_density", "workers")
 } | {
     "same_story": "`--same-story`, `--no-same-story`",
     "window_days": "`--window-days`, `--no-window`",
