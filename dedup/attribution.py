@@ -40,7 +40,7 @@ from .sections import decide, label_passages
 from .shingle import ShingleHasher
 from .story import Idf, term_counts
 
-__all__ = ["attribute", "core", "groups", "links_within", "provenance", "segments"]
+__all__ = ["attribute", "core", "groups", "links_within", "provenance"]
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -67,14 +67,12 @@ class _Segments:
         return [text[s:e] for s, e in self.spans[index]]
 
     @classmethod
-    def of(cls, articles: Sequence[Article], max_chars: int, in_cluster: np.ndarray | None = None) -> _Segments:
-        """Segmentation, labels and keys of some articles (labels only for those ``in_cluster``
-        when given: the others are no cluster's members)."""
+    def of(cls, articles: Sequence[Article], in_cluster: np.ndarray, max_chars: int) -> _Segments:
+        """Segmentation, labels (cluster members only) and keys of some articles."""
         spans = [segment(a.text, max_chars) for a in articles]
         texts = [[a.text[s:e] for s, e in row] for a, row in zip(articles, spans, strict=True)]
-        members = np.ones(len(articles), bool) if in_cluster is None else in_cluster
         labels: list[list[str | None]] = [
-            label_passages(t) if member else [None] * len(t) for t, member in zip(texts, members, strict=True)
+            label_passages(t) if member else [None] * len(t) for t, member in zip(texts, in_cluster, strict=True)
         ]
         keys = [np.array([_passage_key(a.outlet, t) for t in row], dtype=np.uint64)
                 for a, row in zip(articles, texts, strict=True)]
@@ -84,20 +82,6 @@ class _Segments:
     def concat(cls, parts: Sequence[_Segments]) -> _Segments:
         return cls([s for p in parts for s in p.spans], [x for p in parts for x in p.labels],
                    [k for p in parts for k in p.keys])
-
-    def members_only(self, in_cluster: np.ndarray) -> _Segments:
-        """The same passages, labelled only for cluster members."""
-        labels: list[list[str | None]] = [
-            row if member else [None] * len(row) for row, member in zip(self.labels, in_cluster, strict=True)
-        ]
-        return _Segments(self.spans, labels, self.keys)
-
-
-def segments(articles: Sequence[Article], params: Params) -> _Segments:
-    """The passages of every article, labelled, with their recurrence keys: what
-    :func:`attribute` needs before the clusters are known (a scan computes it in the background)."""
-    return _Segments.of(articles, params.max_passage_chars)
-
 
 # Articles below which attribution stays in this process (forking costs more than it saves),
 # and chunks of work per process (clusters differ in size: smaller chunks balance them).
@@ -115,7 +99,6 @@ def attribute(
     params: Params,
     progress: Progress | None = None,
     recurring: Sequence[np.ndarray] | None = None,
-    segmented: _Segments | None = None,
 ) -> list[list[Passage]]:
     """The passages of every article, with what each cluster member added.
 
@@ -125,22 +108,18 @@ def attribute(
     ``recurring`` (one boolean per passage of each article) replaces the recurrence
     found among ``articles`` themselves, for a driver that counts it over more
     articles than it passes (the Dask engine, one batch of clusters at a time).
-    ``segmented`` is :func:`segments` of the articles when already computed.
     Segmentation and alignment run in ``params.workers`` processes (chunks of
     articles, then of clusters); the verdicts are taken here.
     """
     if not params.passages:
         return [[] for _ in articles]
     chunks = available_workers(params.workers) * _CHUNKS_PER_WORKER
-    if segmented is None:
 
-        def segment_chunk(lo: int, hi: int) -> _Segments:
-            return _Segments.of(articles[lo:hi], params.max_passage_chars, labels[lo:hi] >= 0)
+    def segment_chunk(lo: int, hi: int) -> _Segments:
+        return _Segments.of(articles[lo:hi], labels[lo:hi] >= 0, params.max_passage_chars)
 
-        by_size = chunk_bounds(len(articles), chunks, [len(a.text) for a in articles])
-        segmented = _Segments.concat(list(chunked(segment_chunk, by_size, params.workers, _MIN_FORKED)))
-    else:
-        segmented = segmented.members_only(labels >= 0)
+    by_size = chunk_bounds(len(articles), chunks, [len(a.text) for a in articles])
+    segmented = _Segments.concat(list(chunked(segment_chunk, by_size, params.workers, _MIN_FORKED)))
     if recurring is None:
         recurring = _recurring(articles, segmented, labels)
     members_of = groups(labels)

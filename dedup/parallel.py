@@ -19,11 +19,11 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["Background", "available_workers", "chunk_bounds", "chunked"]
+__all__ = ["available_workers", "chunk_bounds", "chunked"]
 
 T = TypeVar("T")
 
@@ -102,59 +102,3 @@ def chunked(
             yield from pool.imap(_run, bounds, chunksize=1)
     finally:
         _TASK = previous
-
-
-class Background(Generic[T]):
-    """``task()`` computed in one forked process while this one goes on; :meth:`get` waits for it.
-
-    Where processes cannot be forked (see :func:`chunked`) or ``workers`` is 1, the task runs
-    when :meth:`get` is first called, in this process: the result is the same either way."""
-
-    def __init__(self, task: Callable[[], T], workers: int) -> None:
-        self._task: Callable[[], T] | None = task
-        self._result: T | None = None
-        self._process: Any = None
-        self._forked = False
-        context = _fork_context() if available_workers(workers) > 1 else None
-        if context is not None:
-            self._connection, child = context.Pipe(duplex=False)
-            self._process = context.Process(target=_send, args=(task, child), daemon=True)
-            self._process.start()
-            self._forked = True
-            child.close()
-
-    @property
-    def forked(self) -> bool:
-        """Whether the task runs (or ran) in another process."""
-        return self._forked
-
-    def get(self) -> T:
-        """The task's result (an exception in the task is raised here)."""
-        if self._process is not None:
-            failed, value = self._connection.recv()
-            self.close()
-            if failed:
-                raise value
-            self._task, self._result = None, value
-        elif self._task is not None:
-            task, self._task = self._task, None
-            self._result = task()
-        return self._result  # type: ignore[return-value]
-
-    def close(self) -> None:
-        """Stop the process (when its result is not wanted any more)."""
-        if self._process is not None:
-            self._connection.close()
-            self._process.terminate()
-            self._process.join()
-            self._process = None
-
-
-def _send(task: Callable[[], Any], connection: Any) -> None:
-    _mark_worker()
-    try:
-        message = (False, task())
-    except BaseException as error:  # handed to the parent, which raises it
-        message = (True, error)
-    connection.send(message)
-    connection.close()

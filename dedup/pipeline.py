@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from .article import Article, Skipped
 from .assemble import assemble, bound_stats
-from .attribution import attribute, provenance, segments
+from .attribution import attribute, provenance
 from .candidates import BandedLSH
 from .evidence import SharedRuns, common_shingles, credible, informative, long_runs
 from .fingerprint import Prints, fingerprint
@@ -39,7 +39,7 @@ from .link import (
     with_cosines,
 )
 from .normalize import is_blank
-from .parallel import Background, chunk_bounds, chunked
+from .parallel import chunk_bounds, chunked
 from .params import Params
 from .postings import Postings
 from .postings import self_join as postings_join
@@ -51,9 +51,8 @@ from .story import Idf
 __all__ = ["Scanner"]
 
 Progress = Callable[[str, int, int | None], None]
-# Batches to fingerprint, and articles to segment, below which forking costs more than it saves.
+# Batches to fingerprint below which forking costs more than it saves.
 _MIN_FORKED = 2
-_MIN_BACKGROUND = 1000
 
 
 class Scanner:
@@ -81,18 +80,6 @@ class Scanner:
         with _stage(timings, "load_fingerprint"):
             articles, skipped = _collect(items)
             prints = self._fingerprint(articles, report)
-        # passages are cut and labelled in the background while the links are found
-        workers = params.workers if len(articles) >= _MIN_BACKGROUND else 1
-        segmented = Background(lambda: segments(articles, params), workers) if params.passages else None
-        try:
-            return self._scan(articles, skipped, prints, segmented, timings, report)
-        finally:
-            if segmented is not None:
-                segmented.close()
-
-    def _scan(self, articles: list[Article], skipped: list[Skipped], prints: Prints,
-              segmented: Background[Any] | None, timings: dict[str, float], report: Progress) -> ScanResult:
-        params = self.params
         with _stage(timings, "verbatim"):
             report("candidates", 0, None)
             times = _days(articles)
@@ -119,9 +106,7 @@ class Scanner:
             families = family_labels(len(articles), links, params.min_density, collapsed)
             labels = story_labels(len(articles), links, families, params.story_resolution)
         with _stage(timings, "passages"):
-            # cut in the background, or else here for cluster members only (labels cost)
-            ready = segmented.get() if segmented is not None and segmented.forked else None
-            passages = attribute(articles, prints.shingles, labels, idf, params, report, segmented=ready)
+            passages = attribute(articles, prints.shingles, labels, idf, params, report)
         result = assemble(articles, skipped, links, labels, families, passages,
                           *provenance(articles, passages, labels, links), runs)
         result.stats["seconds"] = {k: round(v, 3) for k, v in timings.items()}
