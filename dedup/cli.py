@@ -122,7 +122,7 @@ def scan(
         float, typer.Option(min=0.01, max=1.0, help="Linked share needed to merge clusters.")
     ] = DEFAULTS.min_density,
     workers: Annotated[
-        int, typer.Option(min=0, help="Processes for fingerprints and passages (0: one per core; not results).")
+        int, typer.Option(min=0, help="Processes for fingerprints and passages (0: one per idle core; not results).")
     ] = DEFAULTS.workers,
     no_passages: Annotated[bool, typer.Option("--no-passages", help="Skip passage attribution.")] = False,
     passages: Annotated[

@@ -86,7 +86,7 @@ class Params:
     max_passage_chars: int = field(default=600, metadata=_doc("lines longer than this are split into sentences"))
     batch_size: int = field(default=2000, metadata=_doc("articles fingerprinted at once (memory, not results)"))
     workers: int = field(
-        default=0, metadata=_doc("processes for fingerprints and passages (0: one per core, 1: this one; not results)")
+        default=0, metadata=_doc("processes for fingerprints and passages (0: one per idle core; not results)")
     )
 
     def __post_init__(self) -> None:

@@ -105,3 +105,14 @@ def test_clusters_do_not_depend_on_link_order_and_components_cluster_alone():
             pairs_whole = {(a, b) for a in range(len(members)) for b in range(len(members))
                            if whole[a] >= 0 and whole[a] == whole[b]}
             assert pairs_alone == pairs_whole
+
+
+@pytest.mark.parametrize("corpus", ["samples", "constructed"])
+def test_passages_aligned_in_forked_workers_give_the_same_report(corpus, monkeypatch):
+    from dedup import attribution
+
+    articles = load_articles(SAMPLES)[0] if corpus == "samples" else constructed()
+    expected = _report(articles, workers=1)
+    monkeypatch.setattr(attribution, "_MIN_FORKED", 0)  # fork for any number of articles
+    assert _report(articles, workers=2) == expected
+    assert _report(articles, workers=3, batch_size=2) == expected
