@@ -523,7 +523,7 @@ def fresh_same_story(sec: Section, result: ScanResult, corpus: str) -> None:
         rows = [r for r in csv.DictReader(stream) if r["corpus"] == corpus]
     pairs = pair_index(result)
     table, data = [], {}
-    for kind in ("reported", "unreported_cosine"):
+    for kind in sorted({r["kind"] for r in rows}, key=("reported", "unreported_cosine").__contains__, reverse=True):
         drawn = [r for r in rows if r["kind"] == kind]
         reported = [r for r in drawn if (p := pairs.get(pair_key(r["a"], r["b"]))) and p.relation == "same_story"]
         unreported = [r for r in drawn if pair_key(r["a"], r["b"]) not in pairs]
@@ -535,8 +535,8 @@ def fresh_same_story(sec: Section, result: ScanResult, corpus: str) -> None:
             data[f"{kind}/{name}"] = {"n": len(chosen), "same": same}
     sec.add(
         f"**Same-story pairs labelled blind** (`benchmarks/labels/same_story_fresh.csv`: {len(rows)} pairs drawn on "
-        "2026-12-01 from reported pairs and from the cosine band just below the threshold, shuffled, and labelled "
-        "by reading without scores; `same` = the same event):",
+        "2026-12-01 from the reported pairs, from the cosine band just below the threshold, and from the pairs "
+        "that figure terms added, shuffled, and labelled by reading without scores; `same` = the same event):",
         "",
     )
     sec.table(["drawn from", "in this scan", "pairs", "same event", "share", "95% CI"], table)
