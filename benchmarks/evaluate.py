@@ -408,6 +408,7 @@ def bbc(data: Path) -> Section:
     titled = exact_groups([a.id for a in articles], [f"{a.title or ''}\n{a.text}" for a in articles])
     result, seconds = timed(lambda: Scanner().scan(articles))
     check = check_exact_groups(groups, result)
+    fresh_same_story(sec, result, "bbc")
     check_titled = check_exact_groups(titled, result)
     sec.add(
         f"{len(articles)} articles, default `Scanner()`: scan {seconds:.1f} s (stages: {result.stats.get('seconds')}).",
@@ -509,6 +510,37 @@ def read_labels(path: Path) -> dict[tuple[str, str], str]:
         return {}
     with path.open(encoding="utf-8", newline="") as stream:
         return {pair_key(row["a"], row["b"]): (row.get("label") or "").strip() for row in csv.DictReader(stream)}
+
+
+def fresh_same_story(sec: Section, result: ScanResult, corpus: str) -> None:
+    """Blind labels of same-story pairs (``labels/same_story_fresh.csv``, labelled by reading without
+    scores): precision of the pairs this scan reports, and the same-event share of the pairs it
+    leaves unreported just below the cosine threshold (the recall side)."""
+    path = LABELS / "same_story_fresh.csv"
+    if not path.is_file():
+        return
+    with path.open(encoding="utf-8", newline="") as stream:
+        rows = [r for r in csv.DictReader(stream) if r["corpus"] == corpus]
+    pairs = pair_index(result)
+    table, data = [], {}
+    for kind in sorted({r["kind"] for r in rows}, key=("reported", "unreported_cosine").__contains__, reverse=True):
+        drawn = [r for r in rows if r["kind"] == kind]
+        reported = [r for r in drawn if (p := pairs.get(pair_key(r["a"], r["b"]))) and p.relation == "same_story"]
+        unreported = [r for r in drawn if pair_key(r["a"], r["b"]) not in pairs]
+        for name, chosen in (("reported as same_story now", reported), ("not linked now", unreported)):
+            same = sum(r["label"] == "same" for r in chosen)
+            low, high = wilson(same, len(chosen))
+            table.append([kind, name, len(chosen), same, f"{same / len(chosen):.2f}" if chosen else "—",
+                          f"{low:.2f}-{high:.2f}"])
+            data[f"{kind}/{name}"] = {"n": len(chosen), "same": same}
+    sec.add(
+        f"**Same-story pairs labelled blind** (`benchmarks/labels/same_story_fresh.csv`: {len(rows)} pairs drawn on "
+        "2026-12-01 from the reported pairs, from the cosine band just below the threshold, and from the pairs "
+        "that figure terms added, shuffled, and labelled by reading without scores; `same` = the same event):",
+        "",
+    )
+    sec.table(["drawn from", "in this scan", "pairs", "same event", "share", "95% CI"], table)
+    sec.data["same_story_fresh"] = data
 
 
 def precision_rows(labelled: Sequence[tuple[str, str]]) -> list[list[Any]]:
@@ -723,6 +755,7 @@ def reuters(data: Path, sample_size: int) -> Section:
     print(f"  verbatim tier: {verbatim_seconds:.1f} s", flush=True)
     full, full_seconds = timed(lambda: Scanner().scan(articles))
     print(f"  full scan: {full_seconds:.1f} s", flush=True)
+    fresh_same_story(sec, full, "reuters")
     groups = exact_groups([a.id for a in articles], [a.text for a in articles])
     rows = []
     for name, result, seconds in (

@@ -26,7 +26,9 @@ from .params import Params
 from .ragged import Ragged
 from .shingle import ShingleHasher, TokenBatch, token_batch
 from .sign import MinHasher
-from .terms import HashedTokens, term_counts, window_bounds, window_counts
+from .story import term_counts as story_counts
+from .story import windowed
+from .terms import HashedTokens, term_counts
 from .verify import figure_sets
 from .winnow import Fingerprints, winnow
 
@@ -202,13 +204,12 @@ def exact_key(normalized: str) -> bytes:
     return hashlib.blake2b(normalized.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def _term_counts(tokens: TokenBatch, params: Params) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
-    """Term counts of the texts and of the windows of long ones (:func:`dedup.story.windowed`),
-    from their hashed tokens."""
-    columns = HashedTokens.of(tokens, params.n_features)
-    starts, ends, offsets = window_bounds(np.diff(columns.offsets), params.story_window)
-    first = np.repeat(columns.offsets[:-1], np.diff(offsets))
-    return term_counts(columns), window_counts(columns, first + starts, first + ends), offsets
+def _term_counts(tokens: TokenBatch, tokenized: Sequence[str], params: Params
+                 ) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+    """Term counts of the texts (from their hashed tokens) and of the windows of long ones
+    (:func:`dedup.story.windowed`)."""
+    pieces, offsets = windowed(tokenized, params.story_window)
+    return term_counts(HashedTokens.of(tokens, params.n_features)), story_counts(pieces, params.n_features), offsets
 
 
 def fingerprint(texts: Sequence[str], params: Params) -> Prints:
@@ -220,7 +221,7 @@ def fingerprint(texts: Sequence[str], params: Params) -> Prints:
     batch = ShingleHasher(params.shingle_size).combine(tokens)
     terms, windows, window_offsets = None, None, np.zeros(len(texts) + 1, np.int64)
     if params.same_story is not None:
-        terms, windows, window_offsets = _term_counts(tokens, params)
+        terms, windows, window_offsets = _term_counts(tokens, tokenized, params)
     figures = figure_sets(tokens, tokenized)
     signatures = _minhasher(params.num_perm, params.seed).transform(batch)
     kgrams = batch if params.winnow_k == params.shingle_size else ShingleHasher(params.winnow_k).combine(tokens)

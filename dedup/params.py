@@ -76,7 +76,8 @@ class Params:
         default=0.5, metadata=_doc("share of linked member pairs two clusters need to merge (anti-chaining)")
     )
     story_resolution: float = field(
-        default=0.1, metadata=_doc("CPM resolution of stories: a story's families must link with this weighted density")
+        default=0.05,
+        metadata=_doc("CPM resolution of stories: a story's families must link with this weighted density"),
     )
     passages: bool = field(default=True, metadata=_doc("run passage attribution (added sections, wire core)"))
     passage_containment: float = field(default=0.5, metadata=_doc("passage shingle containment for verbatim support"))

@@ -42,11 +42,36 @@ import scipy.sparse as sp
 from . import terms
 from .params import Params
 
-__all__ = ["Idf", "neighbours", "probe_neighbours", "row_cosines", "shared_terms", "term_counts", "windowed"]
+__all__ = ["Idf", "figure_terms", "neighbours", "probe_neighbours", "row_cosines", "shared_terms", "term_counts",
+           "windowed"]
+
+
+FIGURE_MARK = "x"
+
+
+def figure_terms(tokens: Sequence[str]) -> list[str]:
+    """One term per figure as it was written: each maximal run of all-digit tokens joined
+    (``63.4 pct`` is tokens ``63 4``, the term ``x63_4``; ``8-38``, ``x8_38``).
+
+    The facts of an event are its figures: two reports of one event give the
+    same ones, a template re-issued with new numbers (a price table, a monthly
+    load factor, a money-market forecast) gives other ones. As terms of their
+    own -- beside the digit tokens, which are common words -- rare figures weigh
+    as rare words do, and a pair whose figures differ loses cosine.
+    """
+    terms, run = [], []
+    for token in (*tokens, ""):
+        if token.isdigit() and token.isascii():
+            run.append(token)
+        elif run:
+            terms.append(FIGURE_MARK + "_".join(run))
+            run = []
+    return terms
 
 
 def term_counts(token_texts: Sequence[str], n_features: int = 1 << 20) -> sp.csr_matrix:
-    """Hashed counts of content words, one row per text in :func:`~dedup.normalize.token_text` form.
+    """Hashed counts of content words and of the figures as written (:func:`figure_terms`), one row
+    per text in :func:`~dedup.normalize.token_text` form.
 
     Stateless (the values of scikit-learn's ``HashingVectorizer``, :mod:`dedup.terms`: MurmurHash3
     of each term, the same in every process), so counts can be stored and shipped.
@@ -56,18 +81,28 @@ def term_counts(token_texts: Sequence[str], n_features: int = 1 << 20) -> sp.csr
     return terms.term_counts(terms.HashedTokens.from_texts(token_texts, n_features))
 
 
+MAX_WINDOWS = 64
+
+
 def windowed(token_texts: Sequence[str], size: int) -> tuple[list[str], np.ndarray]:
     """Windows of ``size`` tokens, half overlapping, of every text longer than ``2 * size`` tokens
-    (at most :data:`dedup.terms.MAX_WINDOWS` per text: on a huge page they are spread further apart).
+    (at most :data:`MAX_WINDOWS` per text: on a huge page they are spread further apart).
 
     Returns the window texts and offsets: text ``i``'s windows are
     ``windows[offsets[i]:offsets[i + 1]]`` (none for shorter texts).
     """
-    tokens = [text.split(" ") for text in token_texts]
-    starts, ends, offsets = terms.window_bounds(np.array([len(t) for t in tokens], dtype=np.int64), size)
-    owner = np.repeat(np.arange(len(tokens)), np.diff(offsets))
-    pieces = [" ".join(tokens[i][s:e]) for i, s, e in zip(owner.tolist(), starts.tolist(), ends.tolist(), strict=True)]
-    return pieces, offsets
+    pieces: list[str] = []
+    counts = np.zeros(len(token_texts), dtype=np.int64)
+    for i, text in enumerate(token_texts):
+        tokens = text.split(" ")
+        if len(tokens) <= 2 * size:
+            continue
+        # half overlapping, and at most MAX_WINDOWS of them: a huge page is sampled more coarsely
+        step = max(size // 2, -(-(len(tokens) - size) // (MAX_WINDOWS - 1)), 1)
+        starts = range(0, len(tokens) - size + step, step)
+        pieces.extend(" ".join(tokens[s : s + size]) for s in starts)
+        counts[i] = len(starts)
+    return pieces, np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
 
 @dataclass(frozen=True)

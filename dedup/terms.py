@@ -10,9 +10,8 @@ numpy over a whole batch: terms are split once per text (C speed), each
 *distinct* term of the batch is hashed once, in bulk, and the counts are one sort.
 ``tests/test_terms.py`` checks both against scikit-learn.
 
-:func:`window_counts` counts the terms of token windows from the same hashed
-tokens, so the windows of long articles (:func:`dedup.story.windowed`) are not
-joined and split again.
+The figure terms of :func:`dedup.story.figure_terms` (runs of all-digit tokens as
+written) are found on the same bytes.
 """
 
 from __future__ import annotations
@@ -25,8 +24,7 @@ import scipy.sparse as sp
 
 from .shingle import TokenBatch, token_batch
 
-__all__ = ["ENGLISH_STOP_WORDS", "HashedTokens", "l2_normalize", "murmurhash3_32", "murmurhash3_32_at", "term_counts",
-           "window_bounds", "window_counts"]
+__all__ = ["ENGLISH_STOP_WORDS", "HashedTokens", "l2_normalize", "murmurhash3_32", "murmurhash3_32_at", "term_counts"]
 
 # scikit-learn's English stop words (sklearn.feature_extraction.text.ENGLISH_STOP_WORDS, BSD-3-Clause).
 ENGLISH_STOP_WORDS = frozenset((
@@ -131,8 +129,11 @@ class HashedTokens:
     Tokens with equal 64-bit token hashes (:mod:`dedup.shingle`, as shingles compare them) are
     taken for the same term."""
 
-    def __init__(self, columns: np.ndarray, offsets: np.ndarray, n_features: int) -> None:
+    def __init__(self, columns: np.ndarray, offsets: np.ndarray, n_features: int,
+                 figures: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.columns, self.offsets, self.n_features = columns, offsets, n_features
+        # the figure terms (:func:`dedup.story.figure_terms`): their texts and columns
+        self.figures = figures if figures is not None else (np.empty(0, np.int64), np.empty(0, np.int64))
 
     @classmethod
     def from_texts(cls, token_texts: Sequence[str], n_features: int) -> HashedTokens:
@@ -147,10 +148,33 @@ class HashedTokens:
         columns = _columns(murmurhash3_32_at(tokens.data, tokens.starts[first], (tokens.ends - tokens.starts)[first]),
                            n_features)
         columns[np.isin(distinct, _stop_hashes())] = -1
-        return cls(columns[inverse.ravel()], tokens.offsets, n_features)
+        return cls(columns[inverse.ravel()], tokens.offsets, n_features, _figure_terms(tokens, n_features))
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
+
+
+def _figure_terms(tokens: TokenBatch, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """The text and column of every figure term (:func:`dedup.story.figure_terms`): each maximal run
+    of all-digit ASCII tokens of a text, joined by ``_`` after the figure mark. Tokens are one space
+    apart in ``tokens.data``, so a run's bytes are the term's once the spaces become underscores."""
+    from .story import FIGURE_MARK
+
+    digit = (tokens.data >= ord("0")) & (tokens.data <= ord("9"))
+    before = np.concatenate(([0], np.cumsum(digit)))
+    number = (before[tokens.ends] - before[tokens.starts]) == (tokens.ends - tokens.starts)
+    doc = tokens.doc_ids()
+    # a token continues the run of the one before: same text, one space apart (split(" ") semantics)
+    joined = (doc[1:] == doc[:-1]) & (tokens.starts[1:] - tokens.ends[:-1] == 1) & number[1:] & number[:-1]
+    first = number & ~np.concatenate(([False], joined))
+    last = number & ~np.concatenate((joined, [False]))
+    starts, ends = tokens.starts[first], tokens.ends[last]
+    if len(starts) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    mark = FIGURE_MARK.encode("ascii")
+    data = tokens.data.tobytes()
+    keys = [mark + data[a:b].replace(b" ", b"_") for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return doc[first], _columns(murmurhash3_32(keys), n_features)
 
 
 @functools.cache
@@ -173,19 +197,11 @@ def _count_matrix(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_features
 
 
 def term_counts(tokens: HashedTokens) -> sp.csr_matrix:
-    """Hashed counts of content words, one row per text (as ``HashingVectorizer``)."""
+    """Hashed counts of content words and figure terms, one row per text (as ``HashingVectorizer``)."""
     rows = np.repeat(np.arange(len(tokens), dtype=np.int64), np.diff(tokens.offsets))
-    return _count_matrix(rows, tokens.columns, len(tokens), tokens.n_features)
-
-
-def window_counts(tokens: HashedTokens, starts: np.ndarray, ends: np.ndarray) -> sp.csr_matrix:
-    """Hashed counts of token windows: window ``w`` is tokens ``starts[w]:ends[w]`` of the batch
-    (positions into ``tokens.columns``)."""
-    sizes = np.asarray(ends, dtype=np.int64) - np.asarray(starts, dtype=np.int64)
-    rows = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
-    first = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-    positions = np.repeat(np.asarray(starts, dtype=np.int64) - first, sizes) + np.arange(int(sizes.sum()))
-    return _count_matrix(rows, tokens.columns[positions], len(sizes), tokens.n_features)
+    figure_rows, figure_columns = tokens.figures
+    return _count_matrix(np.concatenate((rows, figure_rows)), np.concatenate((tokens.columns, figure_columns)),
+                         len(tokens), tokens.n_features)
 
 
 def l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -209,22 +225,3 @@ def l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
     data[scale] = (data[scale].astype(np.float64) / per_value[scale]).astype(data.dtype)
     return out
 
-
-MAX_WINDOWS = 64
-
-
-def window_bounds(lengths: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Token ranges of the windows of ``size`` tokens, half overlapping, of every text longer than
-    ``2 * size`` tokens (at most :data:`MAX_WINDOWS` per text: on a huge page they are spread further apart).
-
-    ``lengths`` are the texts' token counts. Returns ``starts``, ``ends`` (token positions inside
-    each text) and ``offsets``: text ``i``'s windows are ``offsets[i]:offsets[i + 1]``."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    long = lengths > 2 * size
-    step = np.ones(len(lengths), dtype=np.int64)
-    step[long] = np.maximum(np.maximum(size // 2, -(-(lengths[long] - size) // (MAX_WINDOWS - 1))), 1)
-    counts = np.where(long, -(-(lengths - size + step) // step), 0)
-    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    starts = (np.arange(int(offsets[-1])) - np.repeat(offsets[:-1], counts)) * np.repeat(step, counts)
-    ends = np.minimum(starts + size, np.repeat(lengths, counts))
-    return starts, ends, offsets

@@ -12,7 +12,7 @@ from dedup.article import parse_published
 from dedup.link import Links
 from dedup.stories import story_labels
 
-from .helpers import SAMPLES
+from .helpers import SAMPLES, filler
 
 STORIES = Path(__file__).parent / "data" / "stories"
 
@@ -60,7 +60,8 @@ def test_a_rewrite_of_one_part_of_a_long_page_is_found_by_its_window():
     others = [(SAMPLES / name).read_text(encoding="utf-8") for name in (
         "other/council_budget_vote.txt", "other/football_match_report.txt", "other/museum_exhibition.txt",
         "wire/afp_heatwave.txt")]
-    page = "\n\n".join([*others[:2], wire, *others[2:]])  # a long page: the story is a quarter of it
+    # a long page, the story a fifth of it (the rest real reports and a long listing of other words)
+    page = "\n\n".join([*others[:2], wire, *others[2:], filler(400, seed=3)])
     articles = [Article("page", page), Article("rewrite", rewrite),
                 *(Article(f"other{i}", text) for i, text in enumerate(others))]
     windows = Scanner().scan(articles)

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import numpy as np
+import pytest
 
 from dedup import Article, Params, Scanner
 from dedup.normalize import normalize, token_text
@@ -90,3 +91,22 @@ def test_many_articles_on_one_template_do_not_make_a_mega_cluster():
     ]
     result = Scanner(passages=False).scan(articles)
     assert max((len(c.members) for c in result.clusters), default=0) <= 2 * 10 + 1
+
+
+def test_figures_are_terms_as_written_so_a_template_with_other_numbers_differs() -> None:
+    from dedup.story import figure_terms
+
+    assert figure_terms(["load", "factor", "63", "4", "pct", "in", "march"]) == ["x63_4"]
+    assert figure_terms(["up", "1", "00", "1", "25", "dlr"]) == ["x1_00_1_25"]
+    assert figure_terms(["no", "figures", "here"]) == []
+    # The same words in the same amounts, the figures written otherwise: 63.4 and 4.63 are tokens 63, 4
+    # either way, so only the figure terms tell the two reports apart.
+    first = "Piedmont said its March load factor was 63.4 pct against 61.2 pct a year earlier."
+    second = "Piedmont said its March load factor was 4.63 pct against 2.61 pct a year earlier."
+    filler = [f"Council item {i} on parking, bins and the library roof." for i in range(40)]
+    tokens = [token_text(normalize(t)) for t in [first, second, *filler]]
+    assert sorted(tokens[0].split()) == sorted(tokens[1].split())
+    counts = term_counts(tokens)
+    vectors = Idf.fit(counts, Params()).transform(counts)
+    assert float(vectors[0].multiply(vectors[1]).sum()) < 0.9
+    assert float(vectors[0].multiply(vectors[0]).sum()) == pytest.approx(1.0, abs=1e-5)

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from dedup import load_articles, terms
 from dedup.normalize import normalize, token_text
 from dedup.parallel import chunk_bounds, chunked
-from dedup.story import windowed
+from dedup.story import figure_terms
 
 from .helpers import SAMPLES
 
@@ -42,9 +42,10 @@ def test_term_counts_are_the_hashing_vectorizers():
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 
     def content_words(tokenized: str) -> list[str]:
-        return [t for t in tokenized.split(" ") if t and t not in ENGLISH_STOP_WORDS]
+        tokens = tokenized.split(" ")
+        return [t for t in tokens if t and t not in ENGLISH_STOP_WORDS] + figure_terms(tokens)
 
-    texts = _token_texts()
+    texts = [*_token_texts(), "63 4 pct 8 38 1987 x 2", "1  2 3", " 5 6 ", "7", "a 1 b 22 333 4444 c"]
     for n_features in (1 << 20, 1000):
         vectorizer = HashingVectorizer(n_features=n_features, analyzer=content_words, alternate_sign=False,
                                        norm=None, dtype=np.float32)
@@ -53,17 +54,6 @@ def test_term_counts_are_the_hashing_vectorizers():
         for name in ("indptr", "indices", "data"):
             assert np.array_equal(getattr(got, name), getattr(expected, name)), name
             assert getattr(got, name).dtype == getattr(expected, name).dtype, name
-
-
-def test_window_counts_are_the_counts_of_the_window_texts():
-    texts = _token_texts()
-    pieces, offsets = windowed(texts, 40)
-    tokens = terms.HashedTokens.from_texts(texts, 1 << 20)
-    starts, ends, own_offsets = terms.window_bounds(np.diff(tokens.offsets), 40)
-    first = np.repeat(tokens.offsets[:-1], np.diff(own_offsets))
-    got = terms.window_counts(tokens, first + starts, first + ends)
-    assert np.array_equal(offsets, own_offsets) and len(pieces) > 20
-    assert (got != terms.term_counts(terms.HashedTokens.from_texts(pieces, 1 << 20))).nnz == 0
 
 
 def test_l2_normalize_is_scikit_learns():
