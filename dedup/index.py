@@ -51,14 +51,19 @@ from .assemble import assemble, pair_order
 from .attribution import attribute, provenance
 from .candidates import BandedLSH
 from .cluster import cluster_links
+from .evidence import SharedRuns, credible, informative
+from .family_df import PASSAGES, SHINGLES, FamilyCounts, family_delta
 from .fingerprint import Prints, fingerprint
-from .link import Links, representatives, verify, with_cosines
+from .link import Links, families_for_df, representatives, verify, with_cosines
 from .params import Params
+from .pipeline import passage_links
+from .postings import Postings, probe
+from .postings import self_join as postings_join
 from .ragged import Ragged
 from .result import ClusterResult, Passage, Section
 from .sign import EMPTY_SIGNATURE_VALUE
 from .store import SqlStore, StoreError, open_store
-from .story import Idf, probe_neighbours, shared_terms
+from .story import Idf, best_per_row, probe_neighbours, shared_terms
 from .verify import Overlaps
 
 __all__ = ["Index", "Match", "QueryResult", "StoreError"]
@@ -77,6 +82,12 @@ def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
     return run
 
 QUERY_ID = "<query>"
+# where a stored link was found: the verbatim tier (exact copies, LSH), the same-story search, passage
+# fingerprints and long runs; and close LSH pairs the evidence rejected, kept only to join copy families
+_VERBATIM, _STORY, _PASSAGE, _FAMILY_ONLY = 0, 1, 2, 3
+_REPORTED = (_VERBATIM, _STORY, _PASSAGE)
+_COUNTED_ONCE = (_VERBATIM, _PASSAGE)  # close links of these make the groups the df count once
+_FAMILY = (_VERBATIM, _FAMILY_ONLY)  # close links of these make copy families
 _EPSILON_DAYS = 1e-6  # the SQL window is widened by this; probe_neighbours applies the exact one
 _MAX_COMPONENT = 5000  # articles read when following stored links (clustering, close-copy groups)
 _TERM_CACHE = 100_000  # decoded term rows kept per process (immutable: keyed by seq)
@@ -137,6 +148,61 @@ class _Node:
     counted: bool = False
     topk: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     article: Article | None = None
+    passages: np.ndarray | None = None
+    passage_positions: np.ndarray | None = None
+    family: int | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class _Near:
+    """A same-story neighbour: row ``row_part`` of text ``row`` (0: the whole text, ``w + 1``: its
+    window ``w``) and row ``column_part`` of text ``column``, their cosine, and whether they share
+    enough weighted terms."""
+
+    row: int
+    row_part: int
+    column: int
+    column_part: int
+    score: float
+    shared: bool
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """Nodes taking part in one stage, in id order (their positions are the stage's article numbers)."""
+
+    numbers: np.ndarray
+    position: dict[int, int]
+    prints: Prints
+    days: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Families:
+    """Copy families of one operation: a label per distinct text, the label of each new article, the
+    stored families each changed label joins, and the family frequencies with the change."""
+
+    counts: FamilyCounts
+    labels: np.ndarray
+    label_of: dict[int, int]
+    joined: dict[int, list[int]]
+
+
+class _LazyTexts(Sequence[str]):
+    """The texts of some nodes, read from the store when first asked for (the shared runs need few)."""
+
+    def __init__(self, index: Index, nodes: dict[int, _Node], numbers: np.ndarray) -> None:
+        self.owner, self.nodes, self.numbers = index, nodes, numbers
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __getitem__(self, item: Any) -> Any:
+        node = self.nodes[int(self.numbers[item])]
+        if node.text is None:
+            node.text = str(self.owner.store.articles([int(self.numbers[item])], ("text",))[0][1])
+        return node.text
 
 
 @dataclass
@@ -154,6 +220,11 @@ class _Linked:
     topk_stored: dict[int, np.ndarray]
     new_terms: sp.csr_matrix | None = None
     new_prints: Prints | None = None
+    families: _Families | None = None
+
+    def reported(self) -> Links:
+        """The links a scan reports (not those kept only to join copy families)."""
+        return self.links.take(self.tier != _FAMILY_ONLY)
 
 
 class Index:
@@ -237,7 +308,7 @@ class Index:
         """Counts: articles, links by relation, documents counted in the document frequencies, size."""
         with self.store.read():
             meta = self.store.meta()
-            links = self.store.link_count()
+            links = self.store.link_count(_REPORTED)
             return {
                 "articles": self.store.count(),
                 "links": sum(links.values()),
@@ -271,7 +342,7 @@ class Index:
             return self._matches_only(article, linked)
 
     def _matches_only(self, article: Article, linked: _Linked) -> QueryResult:
-        nodes, links = linked.nodes, linked.links
+        nodes, links = linked.nodes, linked.reported()
         rows = {int(r[0]): r[1:] for r in self.store.articles(
             sorted({int(n) for n in links.pairs.ravel() if n >= 0}), ("title", "outlet", "published"))}
         matches = []
@@ -438,15 +509,20 @@ class Index:
         wanted = [s for s in seqs if s not in nodes or (full and nodes[s].shingles is None)]
         if not wanted:
             return
-        columns = ("id", "exact_key", "day", "counted", "topk") + (("signature", "shingles", "figures") if full else ())
+        columns = ("id", "exact_key", "day", "counted", "topk", "family") + (
+            ("signature", "shingles", "figures", "passages", "passage_positions") if full else ())
         for row in self.store.articles(wanted, columns):
-            seq, article_id, key, day, counted, topk = row[:6]
+            seq, article_id, key, day, counted, topk, family = row[:7]
             node = _Node(str(article_id), bytes(key), math.nan if day is None else float(day), int(seq),
-                         counted=bool(counted), topk=np.frombuffer(topk, np.float32))
+                         counted=bool(counted), topk=np.frombuffer(topk, np.float32), family=int(family))
             if full:
-                node.signature = np.frombuffer(row[6], np.uint32)
-                node.shingles = np.frombuffer(row[7], np.uint64)
-                node.figures = np.frombuffer(row[8], np.uint64)
+                node.signature = np.frombuffer(row[7], np.uint32)
+                node.shingles = np.frombuffer(row[8], np.uint64)
+                node.figures = np.frombuffer(row[9], np.uint64)
+                node.passages = np.frombuffer(row[10], np.uint64)
+                node.passage_positions = np.frombuffer(row[11], np.int64)
+            if int(seq) in nodes and nodes[int(seq)].text is not None:
+                node.text = nodes[int(seq)].text
             nodes[int(seq)] = node
 
     def _term_rows(self, nodes: dict[int, _Node], numbers: Sequence[int],
@@ -475,56 +551,163 @@ class Index:
         for i, article in enumerate(new):
             nodes[-1 - i] = _Node(article.id, bytes(prints.exact_keys[i]), _day(article), None,
                                   prints.signatures[i], prints.shingles.row(i), prints.figures.row(i),
-                                  article=article)
+                                  article=article, passages=prints.passages.row(i),
+                                  passage_positions=prints.passage_positions.row(i), text=article.text)
         new_numbers = [-1 - i for i in range(len(new))]
         new_keys = sorted({nodes[n].key for n in new_numbers})
 
-        # 1. candidates: exact keys and LSH band keys, in SQL
+        # 1. candidates: exact keys, LSH band keys and passage fingerprints, in SQL
         found = {s for s, _ in self.store.exact_candidates(new_keys)}
         nonempty = [n for n in new_numbers if not np.all(nodes[n].signature == EMPTY_SIGNATURE_VALUE)]
         if nonempty:
             keys = self.lsh.band_keys(np.stack([_signature(nodes[n]) for n in nonempty])).view(np.int64)
             wanted = sorted({(band, int(k)) for row in keys for band, k in enumerate(row.tolist())})
             found.update(self.store.band_candidates(wanted))
+        found.update(self.store.passage_holders(np.unique(prints.passages.values).view(np.int64).tolist()))
         self._load(found - excluded, nodes)
 
-        # text-level candidate pairs: one node per distinct text, the lowest id (as a scan's distinct texts)
+        # 2. the verbatim tier on distinct texts (each the lowest id of its copies, as a scan's)
         by_key = _by_key(nodes)
-        query_texts = [by_key[k][0] for k in new_keys]
-        stored_texts = [members[0] for k, members in sorted(by_key.items()) if k not in set(new_keys)]
-        text_pairs: list[tuple[bytes, bytes]] = []
-        if query_texts and stored_texts:
-            q_sig = np.stack([_signature(nodes[n]) for n in query_texts])
-            s_sig = np.stack([_signature(nodes[n]) for n in stored_texts])
-            text_pairs += [(nodes[query_texts[q]].key, nodes[stored_texts[s]].key)
-                           for q, s in self.lsh.probe(q_sig, s_sig).tolist()]
-        if len(query_texts) > 1:
-            q_sig = np.stack([_signature(nodes[n]) for n in query_texts])
-            text_pairs += [(nodes[query_texts[i]].key, nodes[query_texts[j]].key)
-                           for i, j in self.lsh.candidate_pairs(q_sig).tolist()]
-        text_pairs += [(k, k) for k in new_keys]  # exact copies
-        pairs = _node_pairs(text_pairs, by_key, nodes, params.max_exact_group)
-
-        # 2. verify (the verbatim tier)
-        verbatim = self._verify(nodes, pairs)
-        tiers = [np.zeros(len(verbatim), np.int8)]
-        found_links = [verbatim]
+        new_key_set = set(new_keys)
+        texts = self._local(nodes, [members[0] for members in by_key.values()])
+        query = np.array([texts.position[by_key[k][0]] for k in new_keys], dtype=np.int64)
+        stored = np.array([texts.position[m[0]] for k, m in by_key.items() if k not in new_key_set], dtype=np.int64)
+        lsh_pairs = self._lsh_pairs(texts, query, stored)
+        by_lsh = verify(texts.prints, texts.prints, lsh_pairs, params)
+        families = self._families(nodes, texts, by_lsh, by_key, new_numbers)
+        passage_pairs = self._passage_pairs(texts, query, stored, families)
+        found_links = Links.concat([by_lsh, passage_links(texts.prints, lsh_pairs, by_lsh, passage_pairs,
+                                                          self._runs(nodes, texts.numbers), params)])
+        tier = np.concatenate([np.full(len(by_lsh), _VERBATIM, np.int8),
+                               np.full(len(found_links) - len(by_lsh), _PASSAGE, np.int8)])
+        keep = self._credible(nodes, texts, found_links, families.counts)
+        # close LSH links the evidence rejects still join copy families (a scan's families_for_df)
+        family_only = ~keep & (tier == _VERBATIM) & (found_links.relation >= relation.NEAR_DUPLICATE)
+        tier[family_only] = _FAMILY_ONLY
+        keep |= family_only
+        text_links, tier = _renumber(found_links.take(keep), texts.numbers), tier[keep]
+        exact = self._verify(nodes, _node_pairs([(k, k) for k in new_keys], by_key, nodes, params.max_exact_group))
+        expanded, expanded_tier = _expand(text_links, tier, by_key, nodes, params.max_exact_group)
+        verbatim = Links.concat([exact, expanded])
+        verbatim_tier = np.concatenate([np.full(len(exact), _VERBATIM, np.int8), expanded_tier])
 
         # 3. representatives of the touched close-copy groups, and the document-frequency change
-        counted, df_delta, n_delta = self._representatives(nodes, new_numbers, verbatim, excluded, prints)
+        credited = verbatim.take(verbatim_tier != _FAMILY_ONLY)
+        counted, df_delta, n_delta = self._representatives(nodes, new_numbers, credited, excluded, prints)
 
+        found_parts, tiers = [verbatim], [verbatim_tier]
         topk_new: dict[int, np.ndarray] = {}
         topk_stored: dict[int, np.ndarray] = {}
         if params.same_story is not None and prints.terms is not None:
-            story, topk_new, topk_stored = self._same_story(nodes, new_numbers, new_keys, verbatim, excluded,
-                                                            prints, df_delta, n_delta)
-            found_links.append(story)
-            tiers.append(np.ones(len(story), np.int8))
-        links = Links.concat(found_links)
+            story, topk_new, topk_stored = self._same_story(nodes, new_numbers, new_keys, credited, excluded,
+                                                            prints, df_delta, n_delta, families.counts)
+            found_parts.append(story)
+            tiers.append(np.full(len(story), _STORY, np.int8))
+        links = Links.concat(found_parts)
         tier = np.concatenate(tiers)
         if params.same_story is not None and prints.terms is not None and len(links):
             links = self._with_cosines(nodes, links, prints, df_delta, n_delta)
-        return _Linked(nodes, links, tier, counted, df_delta, n_delta, topk_new, topk_stored, prints.terms, prints)
+        return _Linked(nodes, links, tier, counted, df_delta, n_delta, topk_new, topk_stored, prints.terms, prints,
+                       families)
+
+    def _local(self, nodes: dict[int, _Node], numbers: Iterable[int]) -> _Texts:
+        """Some nodes in id order, with their prints (passages too) and days."""
+        ordered = sorted(set(numbers), key=lambda n: nodes[n].id)
+        self._load([n for n in ordered if n >= 0], nodes)
+        return _Texts(np.array(ordered, dtype=np.int64), {n: i for i, n in enumerate(ordered)},
+                      _prints(nodes, ordered), np.array([nodes[n].day for n in ordered], dtype=float))
+
+    def _lsh_pairs(self, texts: _Texts, query: np.ndarray, stored: np.ndarray) -> np.ndarray:
+        """LSH candidate pairs of distinct texts (positions, lower first): the query texts against the
+        stored ones (``BandedLSH.probe``) and among themselves (the self-join)."""
+        signatures = texts.prints.signatures
+        parts = [np.empty((0, 2), np.int64)]
+        if len(query) and len(stored):
+            found = self.lsh.probe(signatures[query], signatures[stored])
+            parts.append(np.stack([query[found[:, 0]], stored[found[:, 1]]], axis=1))
+        if len(query) > 1:
+            parts.append(query[self.lsh.candidate_pairs(signatures[query])].reshape(-1, 2))
+        return _sorted_pairs(np.concatenate(parts))
+
+    def _families(self, nodes: dict[int, _Node], texts: _Texts, by_lsh: Links, by_key: dict[bytes, list[int]],
+                  new_numbers: list[int]) -> _Families:
+        """Copy families after the new texts join: the stored families of the distinct texts, merged by
+        the close LSH links (``families_for_df``), and the change of the family frequencies."""
+        n = len(texts.numbers)
+        stored_family = np.array([next((nodes[m].family for m in by_key[nodes[t].key] if m >= 0), -1)
+                                  for t in texts.numbers.tolist()], dtype=np.int64)
+        order = np.flatnonzero(stored_family >= 0)
+        order = order[np.argsort(stored_family[order], kind="stable")]
+        same = stored_family[order][1:] == stored_family[order][:-1]
+        edges = np.concatenate([by_lsh.pairs[by_lsh.relation >= relation.NEAR_DUPLICATE],
+                                np.stack([order[:-1][same], order[1:][same]], axis=1)])
+        labels = families_for_df(n, Links(edges, np.full(len(edges), relation.EXACT, np.int8),
+                                          *(np.zeros(len(edges)),) * 5))
+        new_text = stored_family < 0
+        label_of = {m: int(labels[texts.position[by_key[nodes[m].key][0]]]) for m in new_numbers}
+        joined = {label: sorted(set(stored_family[(labels == label) & ~new_text].tolist()))
+                  for label in sorted(set(label_of.values()))}
+        changed = [label for label, ids in joined.items() if len(ids) > 1 or (new_text & (labels == label)).any()]
+        old_of = {label: joined[label] for label in changed}
+        counts = FamilyCounts(self._stored_family_df)
+        old = sorted({f for ids in old_of.values() for f in ids})
+        members = self.store.family_members(old) if old else []
+        scratch = {m: nodes[m] for m in members if m in nodes}  # not ``nodes``: the query's own id may be one
+        self._load(members, scratch)
+        label_of_family = {f: label for label, ids in old_of.items() for f in ids}
+        fresh = [int(i) for i in np.flatnonzero(new_text & np.isin(labels, changed))]
+        before_groups = np.array([scratch[m].family for m in members], dtype=np.int64)
+        after_groups = np.concatenate([[label_of_family[int(f)] for f in before_groups],
+                                       labels[fresh]]).astype(np.int64)
+        for kind, column in ((SHINGLES, "shingles"), (PASSAGES, "passages")):
+            before = Ragged.from_rows([getattr(scratch[m], column) for m in members])
+            after = Ragged.concat([before, Ragged.from_rows([getattr(nodes[int(texts.numbers[i])], column)
+                                                             for i in fresh])])
+            counts.delta[kind] = family_delta(before, before_groups, after, after_groups)
+        return _Families(counts, labels, label_of, joined)
+
+    def _stored_family_df(self, kind: int, keys: np.ndarray) -> np.ndarray:
+        found = self.store.family_df(kind, keys.tolist())
+        return np.fromiter((found.get(k, 0) for k in keys.tolist()), np.int64, len(keys))
+
+    def _passage_pairs(self, texts: _Texts, query: np.ndarray, stored: np.ndarray, families: _Families) -> np.ndarray:
+        """Pairs of distinct texts sharing passage fingerprints (positions, lower first): ``probe`` of the
+        query texts against the stored ones, ``self_join`` among the query texts, with the family
+        frequencies of the whole index."""
+        params = self.params
+        if not len(query):
+            return np.empty((0, 2), np.int64)
+        holding = families.counts.of(PASSAGES)
+
+        def postings(rows: np.ndarray) -> Postings:
+            return Postings.build(texts.prints.passage_prints(rows, params.winnow_k, params.winnow_window),
+                                  families.labels[rows], rows)
+
+        mine, theirs = postings(query), postings(stored)
+        options = (params.winnow_min_shared, params.winnow_max_df, params.winnow_max_bucket)
+        parts = [probe(mine, theirs, *options, families_holding=holding).pairs]
+        if len(query) > 1:
+            among = postings_join(theirs.rows(theirs.lookup(mine.keys)).merge(mine), *options,
+                                  families_holding=holding).pairs
+            parts.append(among[np.isin(among[:, 0], query) & np.isin(among[:, 1], query)])
+        return _sorted_pairs(np.concatenate(parts))
+
+    def _runs(self, nodes: dict[int, _Node], numbers: np.ndarray) -> SharedRuns:
+        """The shared runs of these nodes (by position), their texts read when a pair needs them."""
+        params = self.params
+        return SharedRuns(_LazyTexts(self, nodes, numbers), params.winnow_k, params.min_run_words,
+                          params.shingle_size)
+
+    def _credible(self, nodes: dict[int, _Node], texts: _Texts, links: Links, counts: FamilyCounts) -> np.ndarray:
+        """``credible`` on links between distinct texts (positions of ``texts``), with the shingles
+        common to more than ``winnow_max_df`` families of the whole index left out (``informative``)."""
+        params = self.params
+        check = (links.relation >= relation.DERIVED) & (links.relation != relation.EXACT)
+        involved = np.unique(links.pairs[check])
+        shingles = np.unique(texts.prints.shingles.take(involved).values)
+        common = shingles[counts.holding(SHINGLES, shingles) > params.winnow_max_df]
+        rare = informative(texts.prints.shingles, common)
+        return credible(links, texts.prints, self._runs(nodes, texts.numbers), texts.days, params, rare)
 
     def _verify(self, nodes: dict[int, _Node], pairs: list[tuple[int, int]]) -> Links:
         """``verify`` on node pairs ``(a, b)``, ``a`` the lower id; pairs of the result are node numbers."""
@@ -564,13 +747,15 @@ class Index:
                     df_delta[term] = df_delta.get(term, 0) + sign
         return counted, df_delta, sum(sign for _, sign in changed)
 
-    def _component(self, seqs: set[int], excluded: set[int], close_only: bool) -> Links:
-        """The stored links of the connected component(s) of these articles (node numbers = seqs)."""
+    def _component(self, seqs: set[int], excluded: set[int], close_only: bool,
+                   tiers: Sequence[int] = _COUNTED_ONCE) -> Links:
+        """The stored links of these tiers in the connected component(s) of these articles (node
+        numbers = seqs); ``close_only``: exact and near-duplicate links only."""
         seen = set(seqs) - excluded
         frontier = set(seen)
         rows: dict[tuple[int, int], tuple[Any, ...]] = {}
         while frontier and len(seen) < _MAX_COMPONENT:
-            found = self.store.links_of(sorted(frontier), close_only=close_only)
+            found = self.store.links_of(sorted(frontier), tiers, close_only=close_only)
             frontier = set()
             for row in found:
                 a, b = int(row[0]), int(row[1])
@@ -593,6 +778,7 @@ class Index:
         prints: Prints,
         df_delta: dict[int, int],
         n_delta: int,
+        counts: FamilyCounts,
     ) -> tuple[Links, dict[int, np.ndarray], dict[int, np.ndarray]]:
         """Same-story links of the new texts: their ``k`` nearest stored (or new) texts in the window,
         and the stored texts whose own ``k``-th best cosine they reach; verified verbatim first."""
@@ -604,29 +790,30 @@ class Index:
         by_key_new = _by_key({n: nodes[n] for n in new_numbers})
         rows = [by_key_all[key][0] for key in new_keys]
         new_key_set = set(new_keys)
-        own: list[tuple[int, int, float, bool]] = []  # (row, column, cosine, enough shared terms), nodes
-        every: list[tuple[int, int, float, bool]] = []
+        own: list[_Near] = []
+        every: list[_Near] = []
         for group in _time_groups([nodes[n].day for n in rows], params.window_days):
             self._neighbours(nodes, [rows[i] for i in group], rows, new_key_set, excluded, prints, df_delta,
                              n_delta, own, every)
-        best: dict[int, list[float]] = {n: [] for n in rows}
-        for r, _, score, _ in own:
-            best[r].append(score)
+        best: dict[tuple[int, int], list[float]] = {}
+        for near in own:
+            best.setdefault((near.row, near.row_part), []).append(near.score)
         topk_new = {}
         for n in rows:
-            scores = np.sort(np.array(best[n], dtype=np.float32))[::-1]
+            found = [best.get((n, part), []) for part in range(1 + self._n_windows(nodes, n, prints))]
             for member in by_key_new[nodes[n].key]:
-                topk_new[member] = scores
-        stored = [(r, c, score, shared) for r, c, score, shared in every if c >= 0]
-        unread = sorted({c for _, c, _, _ in stored if nodes[c].topk is _UNREAD})
+                topk_new[member] = _topk(found, k)
+        stored = [near for near in every if near.column >= 0]
+        unread = sorted({near.column for near in stored if nodes[near.column].topk is _UNREAD})
         for seq, blob in self.store.topk(unread).items():
             nodes[seq].topk = np.frombuffer(blob, np.float32)
-        reverse = [(r, c) for r, c, score, shared in stored if shared and score >= _kth(nodes[c].topk, k)]
+        reverse = [(near.row, near.column) for near in stored
+                   if near.shared and near.score >= _kth(nodes[near.column].topk, near.column_part, k)]
         topk_stored: dict[int, np.ndarray] = {}
-        for _, c, score, _ in stored:
-            current = topk_stored.get(c, nodes[c].topk)
-            topk_stored[c] = np.sort(np.append(current, np.float32(score)))[::-1][:k].astype(np.float32)
-        candidates = sorted({(r, c) for r, c, _, shared in own if shared} | set(reverse))
+        for near in stored:
+            current = topk_stored.get(near.column, _topk_matrix(nodes[near.column].topk, k))
+            topk_stored[near.column] = _enter(current, near.column_part, near.score, k)
+        candidates = sorted({(near.row, near.column) for near in own if near.shared} | set(reverse))
         known_texts = {frozenset((nodes[int(a)].key, nodes[int(b)].key)) for a, b in known.pairs}
         text_pairs = []
         for r, c in candidates:
@@ -638,6 +825,10 @@ class Index:
             return Links.empty(), topk_new, topk_stored
         self._load([n for p in text_pairs for n in p if n >= 0], nodes)
         copies = self._verify(nodes, text_pairs)
+        if len(copies):  # the evidence decides which verified copies are copies (the others: same_story)
+            local = self._local(nodes, copies.pairs.ravel().tolist())
+            in_local = _relabel(copies, local.position)
+            copies = copies.take(self._credible(nodes, local, in_local, counts))
         verbatim = {(int(a), int(b)) for a, b in copies.pairs}
         story = [p for p in text_pairs if p not in verbatim]
         # every copy of each text takes its links (as a scan's expand)
@@ -672,8 +863,8 @@ class Index:
         prints: Prints,
         df_delta: dict[int, int],
         n_delta: int,
-        own: list[tuple[int, int, float, bool]],
-        every: list[tuple[int, int, float, bool]],
+        own: list[_Near],
+        every: list[_Near],
     ) -> None:
         """``probe_neighbours`` for some new texts (close in time) against the first copies in their
         window and the batch's other texts: each row's ``k`` best (``own``) and every pair above
@@ -693,26 +884,41 @@ class Index:
                 nodes[seq] = _Node(article_id, key, math.nan if day is None else float(day), seq, topk=_UNREAD)
         entries = sorted([(w[1], w[0]) for w in info.values()] + [(nodes[n].id, n) for n in batch_rows])
         columns = [n for _, n in entries]
-        counts = self._term_rows(nodes, columns, prints.terms)
+        # stacked as story_links stacks them: every text, then the windows of each long one
+        windows, offsets = self._window_rows(columns, prints)
+        counts = sp.vstack([self._term_rows(nodes, columns, prints.terms), windows]).tocsr()
         used, compact = _compact(counts)
-        column_vectors = self._idf(df_delta, n_delta, used).transform(compact)
+        vectors = self._idf(df_delta, n_delta, used).transform(compact)
+        sizes = np.diff(offsets)
+        owner = np.concatenate([np.arange(len(columns)), np.repeat(np.arange(len(columns)), sizes)])
+        part = np.concatenate([np.zeros(len(columns), np.int64), np.arange(int(offsets[-1])) -
+                               np.repeat(offsets[:-1], sizes) + 1])
+        column_days = np.array([info[n][3] if n in info else nodes[n].day for n in columns], dtype=float)[owner]
         column_of = {n: i for i, n in enumerate(columns)}
-        row_vectors = column_vectors[[column_of[n] for n in rows]]
-        row_days = np.array([nodes[n].day for n in rows])
-        column_days = np.array([info[n][3] if n in info else nodes[n].day for n in columns], dtype=float)
-        self_column = np.array([column_of[n] for n in rows])
-        for width, out in ((k + 1, own), (len(columns), every)):
-            pairs, scores = probe_neighbours(row_vectors, row_days, column_vectors, column_days, k=width,
+        mine = np.array([column_of[n] for n in rows])
+        stacked_rows = np.flatnonzero(np.isin(owner, mine))
+        row_vectors, row_days, row_owner = vectors[stacked_rows], column_days[stacked_rows], owner[stacked_rows]
+        extra = int(1 + sizes[mine].max()) if len(mine) else 1  # the rows of a text's own that can be among its best
+        for width, out in ((k + extra, own), (len(owner), every)):
+            pairs, scores = probe_neighbours(row_vectors, row_days, vectors, column_days, k=width,
                                              min_cosine=params.same_story, window_days=params.window_days,
                                              min_shared_terms=0)
-            keep = pairs[:, 1] != self_column[pairs[:, 0]]
+            keep = row_owner[pairs[:, 0]] != owner[pairs[:, 1]]
             pairs, scores = pairs[keep], scores[keep]
-            if width == k + 1:
-                pairs, scores = _best_k(pairs, scores, k)
-            shared = shared_terms(row_vectors, column_vectors, pairs) >= params.story_min_terms \
+            if width == k + extra:
+                best = np.sort(best_per_row(pairs[:, 0], pairs[:, 1], scores, k))
+                pairs, scores = pairs[best], scores[best]
+            shared = shared_terms(row_vectors, vectors, pairs) >= params.story_min_terms \
                 if len(pairs) else np.zeros(0, bool)
-            out.extend((rows[r], columns[c], float(score), bool(ok)) for (r, c), score, ok in zip(
-                pairs.tolist(), scores.tolist(), shared.tolist(), strict=True))
+            r, c = stacked_rows[pairs[:, 0]], pairs[:, 1]
+            out.extend(_Near(columns[a], int(pa), columns[b], int(pb), float(score), bool(ok))
+                       for a, pa, b, pb, score, ok in zip(owner[r].tolist(), part[r].tolist(), owner[c].tolist(),
+                                                          part[c].tolist(), scores.tolist(), shared.tolist(),
+                                                          strict=True))
+
+    def _n_windows(self, nodes: dict[int, _Node], n: int, prints: Prints) -> int:
+        """How many windows an article has (long ones only)."""
+        return int(np.diff(self._window_rows([n], prints)[1])[0])
 
     def _with_cosines(self, nodes: dict[int, _Node], links: Links, new: Prints,
                       df_delta: dict[int, int], n_delta: int) -> Links:
@@ -751,9 +957,9 @@ class Index:
 
     def _describe(self, article: Article, linked: _Linked, excluded: set[int]) -> QueryResult:
         params = self.params
-        nodes, links = linked.nodes, linked.links
+        nodes, links = linked.nodes, linked.reported()
         matched = sorted({int(n) for n in links.pairs.ravel() if n >= 0})
-        stored = self._component(set(matched), excluded, close_only=False)
+        stored = self._component(set(matched), excluded, close_only=False, tiers=_REPORTED)
         self._load({int(n) for n in stored.pairs.ravel()}, nodes, full=False)
         if linked.new_prints is not None and linked.new_terms is not None and len(stored):
             stored = self._with_cosines(nodes, stored, linked.new_prints, linked.df_delta, linked.n_delta)
@@ -829,6 +1035,7 @@ class Index:
             next_seq = int(self._meta["next_seq"])
             seq_of = {-1 - i: next_seq + i for i in range(len(batch))}
             self._meta["next_seq"] = str(next_seq + len(batch))
+            family_of = self._write_families(linked, seq_of)
             rows = []
             for i, article in enumerate(batch):
                 node = linked.nodes[-1 - i]
@@ -842,10 +1049,13 @@ class Index:
                     _encode_windows(_new_windows(prints, i)),
                     int(linked.counted.get(-1 - i, True)),
                     linked.topk_new.get(-1 - i, np.empty(0, np.float32)).astype(np.float32).tobytes(),
+                    prints.passages.row(i).tobytes(), prints.passage_positions.row(i).astype(np.int64).tobytes(),
+                    family_of[-1 - i],
                 ))
                 if terms is not None:
                     self._terms[seq_of[-1 - i]] = terms
             self.store.insert_articles(rows)
+            self.store.insert_passages(_passage_rows([seq_of[-1 - i] for i in range(len(batch))], prints.passages))
             nonempty = [i for i in range(len(batch)) if not np.all(prints.signatures[i] == EMPTY_SIGNATURE_VALUE)]
             if nonempty:
                 keys = self.lsh.band_keys(prints.signatures[nonempty]).view(np.int64)
@@ -858,6 +1068,56 @@ class Index:
             self._apply_df(linked.df_delta, linked.n_delta)
             self._commit_meta()
         return len(batch)
+
+    def _write_families(self, linked: _Linked, seq_of: dict[int, int]) -> dict[int, int]:
+        """The copy family of each new article (the lowest stored family it joins, else its label's
+        lowest seq), the stored families merged into it, and the new family frequencies."""
+        families = linked.families
+        assert families is not None
+        fresh: dict[int, int] = {}
+        for n, label in sorted(families.label_of.items(), key=lambda item: seq_of[item[0]]):
+            fresh.setdefault(label, seq_of[n])
+        family_of = {}
+        for n, label in families.label_of.items():
+            joined = families.joined.get(label, [])
+            family_of[n] = joined[0] if joined else fresh[label]
+        for joined in families.joined.values():
+            if len(joined) > 1:
+                self.store.merge_families(joined[0], joined[1:])
+        for kind, (keys, delta) in families.counts.delta.items():
+            self.store.add_family_df(kind, list(zip(keys.view(np.int64).tolist(), delta.tolist(), strict=True)))
+        return family_of
+
+    def _remove_families(self, gone: set[int], nodes: dict[int, _Node]) -> None:
+        """Copy families after articles leave: the rest of each family they were in, split into the
+        connected parts of its family links (``families_for_df``), each numbered by its lowest seq;
+        the family frequencies follow."""
+        members = self.store.family_members(sorted({_family(nodes[n]) for n in gone}))
+        self._load(members, nodes)
+        remaining = [m for m in members if m not in gone]
+        position = {m: i for i, m in enumerate(remaining)}
+        stored = self._component(set(remaining), gone, close_only=True, tiers=_FAMILY)
+        inside = [k for k, (a, b) in enumerate(stored.pairs.tolist()) if a in position and b in position]
+        edges = [(position[int(a)], position[int(b)]) for a, b in stored.pairs[inside].tolist()]
+        by_key: dict[bytes, int] = {}
+        for m in remaining:  # copies of one text are one text, linked to its first copy or not
+            first = by_key.setdefault(nodes[m].key, position[m])
+            if first != position[m]:
+                edges.append((first, position[m]))
+        pairs = np.array(edges, dtype=np.int64).reshape(-1, 2)
+        labels = families_for_df(len(remaining), Links(pairs, np.full(len(pairs), relation.EXACT, np.int8),
+                                                       *(np.zeros(len(pairs)),) * 5))
+        lowest = {int(label): remaining[int(np.flatnonzero(labels == label)[0])] for label in np.unique(labels)}
+        after = np.array([lowest[int(label)] for label in labels], dtype=np.int64)
+        self.store.set_family([(m, int(f)) for m, f in zip(remaining, after.tolist(), strict=True)
+                               if f != nodes[m].family])
+        before = np.array([_family(nodes[m]) for m in members], dtype=np.int64)
+        for kind, column in ((SHINGLES, "shingles"), (PASSAGES, "passages")):
+            keys, delta = family_delta(Ragged.from_rows([getattr(nodes[m], column) for m in members]), before,
+                                       Ragged.from_rows([getattr(nodes[m], column) for m in remaining]), after)
+            self.store.add_family_df(kind, list(zip(keys.view(np.int64).tolist(), delta.tolist(), strict=True)))
+        for m, f in zip(remaining, after.tolist(), strict=True):
+            nodes[m].family = int(f)
 
     def _remove(self, seqs: list[int]) -> None:
         """Delete articles inside the current write transaction; promote new representatives."""
@@ -892,6 +1152,9 @@ class Index:
                 keys = self.lsh.band_keys(signature[None, :]).view(np.int64)[0]
                 band_rows += [(band, int(k), n) for band, k in enumerate(keys.tolist())]
         self.store.delete_bands(band_rows)
+        self._remove_families(gone, nodes)
+        self.store.delete_passages(_passage_rows(seqs, Ragged.from_rows([_or_empty(nodes[n].passages, np.uint64)
+                                                                         for n in seqs])))
         self.store.delete_articles(seqs)
         self.store.renumber_copies(sorted({nodes[n].key for n in seqs}))
         self._apply_df(delta, sum(sign for _, sign in changed))
@@ -981,15 +1244,58 @@ def _node_pairs(text_pairs: list[tuple[bytes, bytes]], by_key: dict[bytes, list[
 
 
 def _prints(nodes: dict[int, _Node], numbers: list[int]) -> Prints:
-    shingles, figures, signatures = [], [], []
-    for n in numbers:
-        node = nodes[n]
+    """The prints of some nodes (no term counts)."""
+    chosen = [nodes[n] for n in numbers]
+    for node in chosen:
         assert node.shingles is not None and node.figures is not None and node.signature is not None
-        shingles.append(node.shingles)
-        figures.append(node.figures)
-        signatures.append(node.signature)
-    return Prints(np.array([nodes[n].key for n in numbers], dtype="S16"), Ragged.from_rows(figures),
-                  Ragged.from_rows(shingles), np.stack(signatures), None)
+    signatures = np.stack([_signature(node) for node in chosen]) if chosen else np.empty((0, 1), np.uint32)
+    return Prints(np.array([node.key for node in chosen], dtype="S16"),
+                  Ragged.from_rows([node.figures for node in chosen]),  # type: ignore[misc]
+                  Ragged.from_rows([node.shingles for node in chosen]),  # type: ignore[misc]
+                  signatures, None,
+                  passages=Ragged.from_rows([_or_empty(node.passages, np.uint64) for node in chosen]),
+                  passage_positions=Ragged.from_rows([_or_empty(node.passage_positions, np.int64)
+                                                      for node in chosen], dtype=np.int64))
+
+
+def _family(node: _Node) -> int:
+    assert node.family is not None
+    return node.family
+
+
+def _passage_rows(seqs: list[int], passages: Ragged) -> list[tuple[int, int]]:
+    """``(fingerprint, seq)`` rows of the passages table, each fingerprint of an article once."""
+    return [(int(key), seq) for seq, i in zip(seqs, range(len(passages)), strict=True)
+            for key in np.unique(passages.row(i)).view(np.int64).tolist()]
+
+
+def _or_empty(values: np.ndarray | None, dtype: type) -> np.ndarray:
+    return values if values is not None else np.empty(0, dtype)
+
+
+def _sorted_pairs(pairs: np.ndarray) -> np.ndarray:
+    """Distinct pairs, lower position first, sorted."""
+    pairs = np.sort(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), axis=1)
+    return np.unique(pairs, axis=0) if len(pairs) else pairs
+
+
+def _expand(links: Links, tier: np.ndarray, by_key: dict[bytes, list[int]], nodes: dict[int, _Node],
+            max_group: int) -> tuple[Links, np.ndarray]:
+    """Links between distinct texts (node numbers) given to every copy of each end that makes a pair
+    with a new article (``_node_pairs``: the scan's ``expand`` with its cap), with their tier."""
+    chosen, swapped, pairs = [], [], []
+    for k, (a, b) in enumerate(links.pairs.tolist()):
+        for x, y in _node_pairs([(nodes[a].key, nodes[b].key)], by_key, nodes, max_group):
+            chosen.append(k)
+            swapped.append(nodes[x].key != nodes[a].key)
+            pairs.append((x, y))
+    if not chosen:
+        return Links.empty(), np.empty(0, np.int8)
+    grown, swap = links.take(np.array(chosen)), np.array(swapped)
+    return Links(np.array(pairs, dtype=np.int64), grown.relation, grown.shared, grown.jaccard,
+                 np.where(swap, grown.containment_b_in_a, grown.containment_a_in_b),
+                 np.where(swap, grown.containment_a_in_b, grown.containment_b_in_a),
+                 grown.cosine), tier[np.array(chosen)]
 
 
 def _renumber(links: Links, numbers: np.ndarray) -> Links:
@@ -1072,18 +1378,6 @@ def _compact(counts: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
                                shape=(counts.shape[0], max(len(used), 1)))
 
 
-def _best_k(pairs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """At most ``k`` pairs per row: a row's ``k + 1`` best, less itself, keeps its ``k`` best
-    (``probe_neighbours`` order: higher score, then lower column)."""
-    if len(pairs) == 0:
-        return pairs, scores
-    order = np.lexsort((pairs[:, 1], -scores, pairs[:, 0]))
-    pairs, scores = pairs[order], scores[order]
-    rank = np.arange(len(pairs)) - np.searchsorted(pairs[:, 0], pairs[:, 0], side="left")
-    keep = rank < k
-    return pairs[keep], scores[keep]
-
-
 def _time_groups(days: list[float], window_days: float | None) -> list[list[int]]:
     """Positions of new texts in groups searched together: dated ones in time order, each group
     spanning at most ``window_days`` (a batch from a whole year does not read the whole year
@@ -1101,6 +1395,31 @@ def _time_groups(days: list[float], window_days: float | None) -> list[list[int]
     return groups + ([undated] if undated else [])
 
 
-def _kth(topk: np.ndarray, k: int) -> float:
-    """The cosine a new article must reach to enter a stored article's ``k`` best."""
-    return float(topk[k - 1]) if len(topk) >= k else -math.inf
+def _topk_matrix(blob: np.ndarray, k: int) -> np.ndarray:
+    """A stored ``topk``: the ``k`` best cosines of each row of an article (its whole text, then its
+    windows), best first, ``-inf`` where a row has fewer."""
+    return np.asarray(blob, np.float32).reshape(-1, k)
+
+
+def _kth(topk: np.ndarray, part: int, k: int) -> float:
+    """The cosine a new article must reach to enter the ``k`` best of a stored article's row ``part``."""
+    matrix = _topk_matrix(topk, k)
+    return float(matrix[part, k - 1]) if part < len(matrix) else -math.inf
+
+
+def _topk(found: list[list[float]], k: int) -> np.ndarray:
+    """Rows' best cosines as a ``topk`` matrix."""
+    out = np.full((len(found), k), -np.inf, np.float32)
+    for part, scores in enumerate(found):
+        best = np.sort(np.array(scores, dtype=np.float32))[::-1][:k]
+        out[part, : len(best)] = best
+    return out
+
+
+def _enter(topk: np.ndarray, part: int, score: float, k: int) -> np.ndarray:
+    """A ``topk`` matrix after a new cosine of row ``part``."""
+    out = np.array(topk, np.float32)
+    if part >= len(out):
+        out = np.vstack([out, np.full((part + 1 - len(out), k), -np.inf, np.float32)])
+    out[part] = np.sort(np.append(out[part], np.float32(score)))[::-1][:k]
+    return out

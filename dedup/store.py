@@ -45,14 +45,14 @@ from typing import Any
 
 __all__ = ["SCHEMA_VERSION", "SqlStore", "StoreError", "open_store"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _APPLICATION_ID = 0x64656475  # "dedu": SQLite header field, marks the file as a dedup index
 _LOCK_KEY = 0x6465647570  # PostgreSQL advisory lock of writers
 _CHUNK = 900  # rows of parameters per statement (portable limit)
 
 ARTICLE_COLUMNS = (
     "seq", "id", "published", "day", "outlet", "title", "url", "text", "extra", "exact_key", "signature",
-    "shingles", "figures", "terms", "windows", "counted", "topk",
+    "shingles", "figures", "terms", "windows", "counted", "topk", "passages", "passage_positions", "family",
 )
 LINK_COLUMNS = ("a", "b", "relation", "tier", "shared", "jaccard", "c_ab", "c_ba", "cosine")
 
@@ -61,7 +61,7 @@ class StoreError(RuntimeError):
     """The index cannot be opened or used (damaged, foreign, different parameters)."""
 
 
-def _schema(blob: str, real: str, bigint: str) -> list[str]:
+def _schema(blob: str, real: str, bigint: str, rowid: str) -> list[str]:
     return [
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         f"""CREATE TABLE articles (
@@ -69,8 +69,10 @@ def _schema(blob: str, real: str, bigint: str) -> list[str]:
             outlet TEXT, title TEXT, url TEXT, text TEXT NOT NULL, extra TEXT,
             exact_key {blob} NOT NULL, signature {blob} NOT NULL, shingles {blob} NOT NULL,
             figures {blob} NOT NULL, terms {blob}, windows {blob}, counted SMALLINT NOT NULL, topk {blob} NOT NULL,
-            first_copy SMALLINT NOT NULL DEFAULT 1)""",
+            first_copy SMALLINT NOT NULL DEFAULT 1, passages {blob} NOT NULL, passage_positions {blob} NOT NULL,
+            family {bigint} NOT NULL)""",
         "CREATE INDEX articles_exact_key ON articles (exact_key)",
+        "CREATE INDEX articles_family ON articles (family)",
         "CREATE INDEX articles_day ON articles (day)",
         f"CREATE TABLE bands (band SMALLINT NOT NULL, key {bigint} NOT NULL, seq {bigint} NOT NULL)",
         "CREATE INDEX bands_band_key ON bands (band, key)",
@@ -80,6 +82,9 @@ def _schema(blob: str, real: str, bigint: str) -> list[str]:
             shared {bigint} NOT NULL, jaccard {real} NOT NULL, c_ab {real} NOT NULL, c_ba {real} NOT NULL,
             cosine {real} NOT NULL, PRIMARY KEY (a, b))""",
         "CREATE INDEX links_b ON links (b)",
+        f"CREATE TABLE passages (key {bigint} NOT NULL, seq {bigint} NOT NULL, PRIMARY KEY (key, seq)){rowid}",
+        f"""CREATE TABLE family_df (kind SMALLINT NOT NULL, key {bigint} NOT NULL, count {bigint} NOT NULL,
+            PRIMARY KEY (kind, key)){rowid}""",
     ]
 
 
@@ -191,9 +196,9 @@ class SqlStore:
         with self.write():
             tables = self.tables()
             if not tables:
-                blob, real, bigint = ("BLOB", "REAL", "INTEGER") if self.dialect == "sqlite" else (
-                    "BYTEA", "DOUBLE PRECISION", "BIGINT")
-                for statement in _schema(blob, real, bigint):
+                blob, real, bigint, rowid = ("BLOB", "REAL", "INTEGER", " WITHOUT ROWID") \
+                    if self.dialect == "sqlite" else ("BYTEA", "DOUBLE PRECISION", "BIGINT", "")
+                for statement in _schema(blob, real, bigint, rowid):
                     self._run(statement)
                 meta = {"schema_version": str(SCHEMA_VERSION), "params": json.dumps(matching, sort_keys=True),
                         "n_docs": "0", "next_seq": "1", "version": "0"}
@@ -352,16 +357,65 @@ class SqlStore:
         """New links (each pair once: every new link touches an article of this transaction)."""
         self._bulk("links", LINK_COLUMNS, list({(r[0], r[1]): r for r in rows}.values()))
 
-    def links_of(self, seqs: Sequence[int], close_only: bool = False) -> list[tuple[Any, ...]]:
-        """Stored links touching these articles (``close_only``: tier-0 exact and near-duplicate ones)."""
-        condition = " AND tier = 0 AND relation >= 2" if close_only else ""
+    def links_of(self, seqs: Sequence[int], tiers: Sequence[int], close_only: bool = False) -> list[tuple[Any, ...]]:
+        """Stored links of these tiers touching these articles (``close_only``: exact and near-duplicate ones)."""
+        condition = f" AND tier IN ({', '.join(str(int(t)) for t in tiers)})" + (" AND relation >= 2" if close_only
+                                                                                 else "")
         columns = ", ".join(LINK_COLUMNS)
         rows = self._in(f"SELECT {columns} FROM links WHERE a IN ({{in}}){condition}", list(seqs))
         rows += self._in(f"SELECT {columns} FROM links WHERE b IN ({{in}}){condition}", list(seqs))
         return list(dict.fromkeys(rows))
 
-    def link_count(self) -> dict[int, int]:
-        return {int(r): int(c) for r, c in self._rows("SELECT relation, COUNT(*) FROM links GROUP BY relation")}
+    def link_count(self, tiers: Sequence[int]) -> dict[int, int]:
+        """Links of these tiers by relation code."""
+        listed = ", ".join(str(int(t)) for t in tiers)
+        return {int(r): int(c) for r, c in
+                self._rows(f"SELECT relation, COUNT(*) FROM links WHERE tier IN ({listed}) GROUP BY relation")}
+
+    # ------------------------------------------------------------------ passages and copy families
+
+    def insert_passages(self, rows: Sequence[tuple[int, int]]) -> None:
+        """``(fingerprint, seq)`` rows (fingerprints as signed 64-bit integers)."""
+        self._bulk("passages", ("key", "seq"), rows)
+
+    def delete_passages(self, rows: Sequence[tuple[int, int]]) -> None:
+        self._many("DELETE FROM passages WHERE key = ? AND seq = ?", rows)
+
+    def passage_holders(self, keys: Sequence[int]) -> list[int]:
+        """Seqs of the stored articles holding any of these passage fingerprints."""
+        return sorted({int(r[0]) for r in self._in("SELECT seq FROM passages WHERE key IN ({in})", list(keys))})
+
+    def family_members(self, families: Sequence[int]) -> list[int]:
+        """Seqs of the articles of these copy families."""
+        return sorted(int(r[0]) for r in self._in("SELECT seq FROM articles WHERE family IN ({in})", list(families)))
+
+    def merge_families(self, target: int, others: Sequence[int]) -> None:
+        """The articles of the families ``others`` join the family ``target``."""
+        self._in(f"UPDATE articles SET family = {int(target)} WHERE family IN ({{in}})", list(others))
+
+    def set_family(self, changes: Sequence[tuple[int, int]]) -> None:
+        self._update("family", "bigint", changes)
+
+    def family_df(self, kind: int, keys: Sequence[int]) -> dict[int, int]:
+        """Copy families holding each of these keys (``kind`` 0: shingles, 1: passage fingerprints); absent: 0."""
+        return {int(k): int(c) for k, c in
+                self._in(f"SELECT key, count FROM family_df WHERE kind = {int(kind)} AND key IN ({{in}})", list(keys))}
+
+    def add_family_df(self, kind: int, deltas: Sequence[tuple[int, int]]) -> None:
+        """Add to the family counts of keys (rows reaching 0 are deleted)."""
+        rows = [(int(kind), int(k), int(d)) for k, d in deltas if d]
+        upsert = " ON CONFLICT (kind, key) DO UPDATE SET count = family_df.count + excluded.count"
+        if self.dialect == "sqlite":
+            self._many("INSERT INTO family_df (kind, key, count) VALUES (?, ?, ?)" + upsert, rows)
+        elif rows:
+            self._run("CREATE TEMP TABLE IF NOT EXISTS family_delta (kind SMALLINT, key BIGINT, count BIGINT) "
+                      "ON COMMIT DELETE ROWS")
+            self._bulk("family_delta", ("kind", "key", "count"), rows)
+            self._run("INSERT INTO family_df (kind, key, count) SELECT kind, key, count FROM family_delta" + upsert)
+            self._run("DELETE FROM family_delta")
+        emptied = [k for _, k, d in rows if d < 0]
+        if emptied:
+            self._in(f"DELETE FROM family_df WHERE kind = {int(kind)} AND count = 0 AND key IN ({{in}})", emptied)
 
     def size_bytes(self) -> int | None:
         if self.dialect == "sqlite":

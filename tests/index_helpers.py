@@ -12,7 +12,7 @@ from dedup import Article, Index, Scanner
 from dedup.result import ScanResult
 
 POSTGRES_URL = os.environ.get("DEDUP_TEST_POSTGRES_URL", "")
-TABLES = "meta, articles, bands, df, links"
+TABLES = "meta, articles, bands, df, links, passages, family_df"
 
 
 def postgres_url() -> str:

@@ -54,10 +54,6 @@ def test_query_equals_scan_on_constructed_cases(cases, tmp_path: Path) -> None:
     assert compare_each(cases(), lambda: backend_url("memory", tmp_path)) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "not ported to the index yet: the scan's evidence rules (credible, long_runs, shingles common to many "
-    "copy families), passage-fingerprint candidates and the windows of long articles in the neighbour search "
-    "change some answers once samples and constructed cases are scanned together (see README)"))
 def test_query_equals_scan_on_samples_and_constructed_together() -> None:
     assert compare_each([*samples(), *constructed(), *dated_cases()], lambda: ":memory:") == []
 
@@ -71,8 +67,6 @@ def test_the_scan_finds_a_short_item_inside_a_long_page() -> None:
     assert [(p.a, p.b, p.relation) for p in result.pairs] == [("page", "short", "derived")]
 
 
-@pytest.mark.xfail(strict=True, reason="passage-fingerprint candidates (dedup.postings) are not stored by the "
-                   "index yet: a short item inside a long page is found by a scan, not by a query")
 @pytest.mark.parametrize("stored, queried", [("short", "page"), ("page", "short")])
 def test_index_finds_a_short_item_inside_a_long_page(stored: str, queried: str) -> None:
     texts = {"short": SHORT_ITEM, "page": LONG_PAGE}

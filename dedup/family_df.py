@@ -1,0 +1,79 @@
+"""Document frequencies over copy families, kept by an index as families grow, merge and split.
+
+A key's *family frequency* is the number of copy families whose texts hold it
+(a family: texts joined by exact and near-duplicate links of the LSH tier,
+:func:`dedup.link.families_for_df`). A scan counts it over all its texts at
+once (:func:`dedup.evidence.common_shingles` for shingles, the bucket rule of
+:mod:`dedup.postings` for passage fingerprints); an index stores the counts
+(``family_df``) and changes them by the difference an operation makes: the
+families it touches counted before and after. :class:`FamilyCounts` answers
+"how many families hold these keys" for the stored counts plus that difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .ragged import Ragged
+
+__all__ = ["PASSAGES", "SHINGLES", "FamilyCounts", "family_counts", "family_delta"]
+
+SHINGLES = 0
+PASSAGES = 1
+
+
+def family_counts(sets: Ragged, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct keys of the rows and the number of distinct groups (families) holding each."""
+    if len(sets.values) == 0:
+        return np.empty(0, np.uint64), np.empty(0, np.int64)
+    group = np.repeat(np.asarray(groups, dtype=np.int64), sets.sizes())
+    pairs = np.unique(np.stack([sets.values.astype(np.uint64).view(np.int64), group], axis=1), axis=0)
+    keys, counts = np.unique(pairs[:, 0].view(np.uint64), return_counts=True)
+    return keys, counts.astype(np.int64)
+
+
+def family_delta(before: Ragged, before_groups: np.ndarray, after: Ragged,
+                 after_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keys whose family frequency changes, and by how much, when the rows ``before`` grouped by
+    ``before_groups`` become the rows ``after`` grouped by ``after_groups``."""
+    old_keys, old_counts = family_counts(before, before_groups)
+    new_keys, new_counts = family_counts(after, after_groups)
+    keys = np.union1d(old_keys, new_keys)
+    delta = np.zeros(len(keys), np.int64)
+    delta[np.searchsorted(keys, new_keys)] += new_counts
+    delta[np.searchsorted(keys, old_keys)] -= old_counts
+    changed = delta != 0
+    return keys[changed], delta[changed]
+
+
+@dataclass
+class FamilyCounts:
+    """Families holding keys: the stored counts (read through ``read(kind, keys)``, cached) plus
+    the changes of the current operation (``delta[kind]``: sorted keys, differences)."""
+
+    read: Callable[[int, np.ndarray], np.ndarray]
+    delta: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _cache: dict[int, dict[int, int]] = field(default_factory=dict)
+
+    def holding(self, kind: int, keys: np.ndarray) -> np.ndarray:
+        """How many families hold each of ``keys`` (uint64)."""
+        keys = np.asarray(keys, dtype=np.uint64)
+        cache = self._cache.setdefault(kind, {})
+        signed = keys.view(np.int64)
+        missing = np.unique(signed[~np.isin(signed, np.fromiter(cache.keys(), np.int64, len(cache)))])
+        if len(missing):
+            cache.update(zip(missing.tolist(), self.read(kind, missing).tolist(), strict=True))
+        counts = np.fromiter((cache[k] for k in signed.tolist()), np.int64, len(signed))
+        if kind in self.delta and len(self.delta[kind][0]):
+            changed, by = self.delta[kind]
+            at = np.minimum(np.searchsorted(changed, keys), len(changed) - 1)
+            hit = changed[at] == keys
+            counts[hit] += by[at[hit]]
+        return counts
+
+    def of(self, kind: int) -> Callable[[np.ndarray], np.ndarray]:
+        """``holding`` for one kind (what :func:`dedup.postings.probe` takes)."""
+        return lambda keys: self.holding(kind, keys)
