@@ -47,10 +47,9 @@ import scipy.sparse as sp
 
 from . import relation
 from .article import Article, parse_published
-from .assemble import assemble, pair_order
+from .assemble import assemble, link_spans, pair_order
 from .attribution import attribute, provenance
 from .candidates import BandedLSH
-from .cluster import cluster_links
 from .evidence import SharedRuns, credible, informative
 from .family_df import PASSAGES, SHINGLES, FamilyCounts, family_delta
 from .fingerprint import Prints, fingerprint
@@ -63,6 +62,7 @@ from .ragged import Ragged
 from .result import ClusterResult, Passage, Section
 from .sign import EMPTY_SIGNATURE_VALUE
 from .store import SqlStore, StoreError, open_store
+from .stories import family_labels, story_labels
 from .story import Idf, best_per_row, probe_neighbours, shared_terms
 from .verify import Overlaps
 
@@ -345,6 +345,9 @@ class Index:
         nodes, links = linked.nodes, linked.reported()
         rows = {int(r[0]): r[1:] for r in self.store.articles(
             sorted({int(n) for n in links.pairs.ravel() if n >= 0}), ("title", "outlet", "published"))}
+        numbers = sorted({int(n) for n in links.pairs.ravel()}, key=lambda n: nodes[n].id)
+        position = {n: i for i, n in enumerate(numbers)}
+        local, runs = _relabel(links, position), self._runs(nodes, np.array(numbers, dtype=np.int64))
         matches = []
         for k, (a, b) in enumerate(links.pairs.tolist()):
             query_first = a < 0
@@ -358,7 +361,7 @@ class Index:
                                                  else links.containment_b_in_a[k]),
                 containment_match_in_query=float(links.containment_b_in_a[k] if query_first
                                                  else links.containment_a_in_b[k]),
-                cosine=float(links.cosine[k]),
+                cosine=float(links.cosine[k]), spans=link_spans(local, k, runs),
                 title=title, outlet=outlet, published=parse_published(published) if published else None,
             ))
         matches.sort(key=lambda m: (-relation.code(m.relation), -max(m.jaccard, m.cosine), m.id))
@@ -967,7 +970,8 @@ class Index:
         members = sorted({int(n) for n in every.pairs.ravel()} | {-1}, key=lambda n: nodes[n].id)
         position = {n: i for i, n in enumerate(members)}
         local = _relabel(every, position)
-        labels = cluster_links(len(members), local, params.min_density)
+        families = family_labels(len(members), local, params.min_density)
+        labels = story_labels(len(members), local, families, params.story_resolution)
         mine = labels[position[-1]]
         keep = [n for n in members if n == -1 or n in set(matched) or (mine >= 0 and labels[position[n]] == mine)]
         articles = self._articles(nodes, keep, article)
@@ -976,6 +980,7 @@ class Index:
         chosen = every.take(inside) if len(every) else every
         local_links = _relabel(chosen, shown)
         sub_labels = np.array([0 if mine >= 0 and labels[position[n]] == mine else -1 for n in keep], np.int64)
+        sub_families = np.where(sub_labels >= 0, families[[position[n] for n in keep]], -1)
         # only links inside the cluster and the query's own links are reported
         own = np.any(local_links.pairs == shown[-1], axis=1) if len(local_links) else np.zeros(0, bool)
         in_cluster = (sub_labels[local_links.pairs[:, 0]] >= 0) & (sub_labels[local_links.pairs[:, 1]] >= 0) \
@@ -984,8 +989,9 @@ class Index:
         shingles = Ragged.from_rows([self._shingles(nodes, n) for n in keep])
         idf = self._idf(linked.df_delta, linked.n_delta, None) if params.same_story is not None else None
         passages = attribute(articles, shingles, sub_labels, idf, params)
-        result = assemble(articles, [], local_links, sub_labels, sub_labels, passages,
-                          *provenance(articles, passages, sub_labels, local_links))
+        runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words, params.shingle_size)
+        result = assemble(articles, [], local_links, sub_labels, sub_families, passages,
+                          *provenance(articles, passages, sub_labels, local_links), runs)
         me = result.article(article.id)
         matches = []
         for pair in sorted(result.pairs, key=pair_order):
@@ -1001,6 +1007,7 @@ class Index:
                 containment_match_in_query=pair.containment_b_in_a if query_first else pair.containment_a_in_b,
                 cosine=pair.cosine,
                 source=pair.source,
+                spans=pair.spans,
                 title=other_article.title,
                 outlet=other_article.outlet,
                 published=other_article.published,

@@ -401,6 +401,10 @@ class SqlStore:
         return {int(k): int(c) for k, c in
                 self._in(f"SELECT key, count FROM family_df WHERE kind = {int(kind)} AND key IN ({{in}})", list(keys))}
 
+    def family_table(self) -> list[tuple[int, int, int]]:
+        """Every ``(kind, key, families)`` row."""
+        return [(int(a), int(b), int(c)) for a, b, c in self._rows("SELECT kind, key, count FROM family_df")]
+
     def add_family_df(self, kind: int, deltas: Sequence[tuple[int, int]]) -> None:
         """Add to the family counts of keys (rows reaching 0 are deleted)."""
         rows = [(int(kind), int(k), int(d)) for k, d in deltas if d]
