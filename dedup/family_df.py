@@ -30,8 +30,12 @@ def family_counts(sets: Ragged, groups: np.ndarray) -> tuple[np.ndarray, np.ndar
     if len(sets.values) == 0:
         return np.empty(0, np.uint64), np.empty(0, np.int64)
     group = np.repeat(np.asarray(groups, dtype=np.int64), sets.sizes())
-    pairs = np.unique(np.stack([sets.values.astype(np.uint64).view(np.int64), group], axis=1), axis=0)
-    keys, counts = np.unique(pairs[:, 0].view(np.uint64), return_counts=True)
+    values = sets.values.astype(np.uint64)
+    order = np.lexsort((group, values))
+    values, group = values[order], group[order]
+    first = np.ones(len(values), dtype=bool)
+    first[1:] = (values[1:] != values[:-1]) | (group[1:] != group[:-1])
+    keys, counts = np.unique(values[first], return_counts=True)
     return keys, counts.astype(np.int64)
 
 
@@ -56,23 +60,31 @@ class FamilyCounts:
 
     read: Callable[[int, np.ndarray], np.ndarray]
     delta: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    _cache: dict[int, dict[int, int]] = field(default_factory=dict)
+    _known: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    version: str | None = None  # of the stored counts read (a reader's cache)
+
+    def size(self) -> int:
+        """Counts read and kept."""
+        return sum(len(known) for known, _ in self._known.values())
 
     def holding(self, kind: int, keys: np.ndarray) -> np.ndarray:
         """How many families hold each of ``keys`` (uint64)."""
         keys = np.asarray(keys, dtype=np.uint64)
-        cache = self._cache.setdefault(kind, {})
-        signed = keys.view(np.int64)
-        missing = np.unique(signed[~np.isin(signed, np.fromiter(cache.keys(), np.int64, len(cache)))])
+        known, counts = self._known.get(kind, (np.empty(0, np.uint64), np.empty(0, np.int64)))
+        missing = np.setdiff1d(keys, known)
         if len(missing):
-            cache.update(zip(missing.tolist(), self.read(kind, missing).tolist(), strict=True))
-        counts = np.fromiter((cache[k] for k in signed.tolist()), np.int64, len(signed))
+            read = np.asarray(self.read(kind, missing.view(np.int64)), dtype=np.int64)
+            known, counts = np.concatenate([known, missing]), np.concatenate([counts, read])
+            order = np.argsort(known, kind="stable")
+            known, counts = known[order], counts[order]
+            self._known[kind] = (known, counts)
+        out = counts[np.searchsorted(known, keys)] if len(keys) else np.empty(0, np.int64)
         if kind in self.delta and len(self.delta[kind][0]):
             changed, by = self.delta[kind]
             at = np.minimum(np.searchsorted(changed, keys), len(changed) - 1)
             hit = changed[at] == keys
-            counts[hit] += by[at[hit]]
-        return counts
+            out[hit] += by[at[hit]]
+        return out
 
     def of(self, kind: int) -> Callable[[np.ndarray], np.ndarray]:
         """``holding`` for one kind (what :func:`dedup.postings.probe` takes)."""

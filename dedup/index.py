@@ -91,6 +91,7 @@ _FAMILY = (_VERBATIM, _FAMILY_ONLY)  # close links of these make copy families
 _EPSILON_DAYS = 1e-6  # the SQL window is widened by this; probe_neighbours applies the exact one
 _MAX_COMPONENT = 5000  # articles read when following stored links (clustering, close-copy groups)
 _TERM_CACHE = 100_000  # decoded term rows kept per process (immutable: keyed by seq)
+_FAMILY_CACHE = 2_000_000  # stored family counts kept by queries (until the index changes)
 _UNREAD = np.empty(0, np.float32)  # a stored article's topk not read yet
 
 
@@ -152,6 +153,17 @@ class _Node:
     passage_positions: np.ndarray | None = None
     family: int | None = None
     text: str | None = None
+
+
+@dataclass(frozen=True)
+class _FirstCopies:
+    """Every stored first copy at one version of the index: ``(seq, id, exact_key, day)`` rows and
+    their term counts, one column per term (which texts hold a term)."""
+
+    version: str | None
+    days: np.ndarray
+    rows: list[tuple[int, str, bytes, float | None]]
+    terms: sp.csc_matrix
 
 
 @dataclass(frozen=True)
@@ -269,6 +281,9 @@ class Index:
         self._df = np.zeros(0, np.int64)
         self._n_docs = 0
         self._terms: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._everyone: _FirstCopies | None = None  # queries only: a write sees its own changes
+        self._in_write = False
+        self._family_reads = FamilyCounts(self._read_family_df)
         self._windows: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         self._present: tuple[str | None, np.ndarray] = (None, np.empty(0, np.int64))
 
@@ -403,6 +418,7 @@ class Index:
     def _writing(self) -> Iterator[None]:
         """A write transaction; on failure the caches are dropped (they may hold uncommitted changes)."""
         try:
+            self._in_write = True
             with self.store.write():
                 yield
         except BaseException:
@@ -410,6 +426,8 @@ class Index:
             self._terms.clear()
             self._windows.clear()
             raise
+        finally:
+            self._in_write = False
 
     @_locked
     def remove(self, article_id: str) -> bool:
@@ -487,22 +505,26 @@ class Index:
         ``Idf.weights`` computed over 2^20 terms, without computing 2^20 of them.
         """
         params = self.params
-        df = self._df.copy()
-        if delta:
-            terms = np.fromiter(delta.keys(), np.int64, len(delta))
-            df[terms] += np.fromiter(delta.values(), np.int64, len(delta))
-        full = Idf(self._n_docs + n_delta, df, params.max_df, params.max_df_floor, params.full_idf_docs)
         if self._present[0] != self._version:
             self._present = (self._version, np.flatnonzero(self._df))
         present = self._present[1]
+        df = self._df[present]
         if delta:
-            present = np.union1d(present, terms)
-            present = present[df[present] != 0]
-        compact = Idf(full.n_docs, np.concatenate(([0], df[present])), params.max_df, params.max_df_floor,
-                      params.full_idf_docs)
-        weights = np.full(len(df), compact.weights[0], dtype=compact.weights.dtype)
+            terms = np.fromiter(delta.keys(), np.int64, len(delta))
+            values = np.fromiter(delta.values(), np.int64, len(delta))
+            at = np.minimum(np.searchsorted(present, terms), max(len(present) - 1, 0))
+            inside = (present[at] == terms) if len(present) else np.zeros(len(terms), bool)
+            df = df.copy()
+            np.add.at(df, at[inside], values[inside])
+            # terms absent before: a term at df 0 has the absent weight, so their order does not matter
+            present = np.concatenate([present, terms[~inside]])
+            df = np.concatenate([df, values[~inside]])
+        n_docs = self._n_docs + n_delta
+        compact = Idf(n_docs, np.concatenate(([0], df)), params.max_df, params.max_df_floor, params.full_idf_docs)
+        weights = np.full(params.n_features, compact.weights[0], dtype=compact.weights.dtype)
         weights[present] = compact.weights[1:]
-        full.__dict__["weights"] = weights  # Idf.weights is a cached_property: this is its value
+        full = Idf(n_docs, self._df, params.max_df, params.max_df_floor, params.full_idf_docs)
+        full.__dict__["weights"] = weights  # Idf.weights is a cached_property: this is its value (only it is read)
         return full
 
     # ------------------------------------------------------------------ loading nodes
@@ -566,18 +588,30 @@ class Index:
             keys = self.lsh.band_keys(np.stack([_signature(nodes[n]) for n in nonempty])).view(np.int64)
             wanted = sorted({(band, int(k)) for row in keys for band, k in enumerate(row.tolist())})
             found.update(self.store.band_candidates(wanted))
-        found.update(self.store.passage_holders(np.unique(prints.passages.values).view(np.int64).tolist()))
         self._load(found - excluded, nodes)
 
         # 2. the verbatim tier on distinct texts (each the lowest id of its copies, as a scan's)
-        by_key = _by_key(nodes)
-        new_key_set = set(new_keys)
-        texts = self._local(nodes, [members[0] for members in by_key.values()])
-        query = np.array([texts.position[by_key[k][0]] for k in new_keys], dtype=np.int64)
-        stored = np.array([texts.position[m[0]] for k, m in by_key.items() if k not in new_key_set], dtype=np.int64)
+        by_key, texts, query, stored = self._texts(nodes, new_keys)
         lsh_pairs = self._lsh_pairs(texts, query, stored)
         by_lsh = verify(texts.prints, texts.prints, lsh_pairs, params)
         families = self._families(nodes, texts, by_lsh, by_key, new_numbers)
+        # the stored texts sharing fingerprints that are not too common (only those can make pairs)
+        fingerprints = np.unique(prints.passages.values)
+        fingerprints = fingerprints[families.counts.holding(PASSAGES, fingerprints) <= params.winnow_max_df]
+        more = set(self.store.passage_holders(fingerprints.view(np.int64).tolist())) - excluded - set(nodes)
+        if more:
+            self._load(more, nodes)
+            by_key, wider, query, stored = self._texts(nodes, new_keys)
+            remap = np.array([wider.position[by_key[nodes[n].key][0]] for n in texts.numbers.tolist()],
+                             dtype=np.int64).reshape(-1)
+            if np.array_equal(wider.numbers[remap], texts.numbers):  # the same first copies: same pairs
+                lsh_pairs = remap[lsh_pairs].reshape(-1, 2)
+                by_lsh = Links(remap[by_lsh.pairs].reshape(-1, 2), *(getattr(by_lsh, f) for f in _SCORES))
+            else:
+                lsh_pairs = self._lsh_pairs(wider, query, stored)
+                by_lsh = verify(wider.prints, wider.prints, lsh_pairs, params)
+                families = self._families(nodes, wider, by_lsh, by_key, new_numbers)
+            texts = wider
         passage_pairs = self._passage_pairs(texts, query, stored, families)
         found_links = Links.concat([by_lsh, passage_links(texts.prints, lsh_pairs, by_lsh, passage_pairs,
                                                           self._runs(nodes, texts.numbers), params)])
@@ -612,6 +646,17 @@ class Index:
             links = self._with_cosines(nodes, links, prints, df_delta, n_delta)
         return _Linked(nodes, links, tier, counted, df_delta, n_delta, topk_new, topk_stored, prints.terms, prints,
                        families)
+
+    def _texts(self, nodes: dict[int, _Node],
+               new_keys: list[bytes]) -> tuple[dict[bytes, list[int]], _Texts, np.ndarray, np.ndarray]:
+        """The distinct texts of the loaded nodes (the first copy of each), and the positions of the
+        new texts and of the stored ones among them."""
+        by_key = _by_key(nodes)
+        new_key_set = set(new_keys)
+        texts = self._local(nodes, [members[0] for members in by_key.values()])
+        query = np.array([texts.position[by_key[k][0]] for k in new_keys], dtype=np.int64)
+        stored = np.array([texts.position[m[0]] for k, m in by_key.items() if k not in new_key_set], dtype=np.int64)
+        return by_key, texts, query, stored
 
     def _local(self, nodes: dict[int, _Node], numbers: Iterable[int]) -> _Texts:
         """Some nodes in id order, with their prints (passages too) and days."""
@@ -670,6 +715,16 @@ class Index:
         return _Families(counts, labels, label_of, joined)
 
     def _stored_family_df(self, kind: int, keys: np.ndarray) -> np.ndarray:
+        """Stored family counts of keys (int64); queries keep those read until the index changes."""
+        cache = self._family_reads
+        if self._in_write or cache.version != self._version or cache.size() > _FAMILY_CACHE:
+            cache = FamilyCounts(self._read_family_df)
+            if not self._in_write:
+                self._family_reads = cache
+            cache.version = self._version
+        return cache.holding(kind, keys.view(np.uint64))
+
+    def _read_family_df(self, kind: int, keys: np.ndarray) -> np.ndarray:
         found = self.store.family_df(kind, keys.tolist())
         return np.fromiter((found.get(k, 0) for k in keys.tolist()), np.int64, len(keys))
 
@@ -682,9 +737,9 @@ class Index:
             return np.empty((0, 2), np.int64)
         holding = families.counts.of(PASSAGES)
 
-        def postings(rows: np.ndarray) -> Postings:
+        def postings(rows: np.ndarray) -> Postings:  # families are not read: their counts come from ``holding``
             return Postings.build(texts.prints.passage_prints(rows, params.winnow_k, params.winnow_window),
-                                  families.labels[rows], rows)
+                                  rows, rows)
 
         mine, theirs = postings(query), postings(stored)
         options = (params.winnow_min_shared, params.winnow_max_df, params.winnow_max_bucket)
@@ -876,11 +931,14 @@ class Index:
         assert params.same_story is not None
         k = params.story_neighbours
         days = np.array([nodes[n].day for n in rows])
-        if params.window_days is None or not np.isfinite(days).all():
-            window = self.store.window(None, None)
+        low = high = None
+        if params.window_days is not None and np.isfinite(days).all():
+            low = float(days.min()) - params.window_days - _EPSILON_DAYS
+            high = float(days.max()) + params.window_days + _EPSILON_DAYS
+        if self._in_write:
+            window = self.store.window(low, high)
         else:
-            window = self.store.window(float(days.min()) - params.window_days - _EPSILON_DAYS,
-                                       float(days.max()) + params.window_days + _EPSILON_DAYS)
+            window = self._sharing(self._weighted_terms(nodes, rows, prints, df_delta, n_delta), low, high)
         info = {w[0]: w for w in window if w[0] not in excluded and w[2] not in new_keys}
         for seq, article_id, key, day in info.values():
             if seq not in nodes:
@@ -919,9 +977,38 @@ class Index:
                                                           part[c].tolist(), scores.tolist(), shared.tolist(),
                                                           strict=True))
 
+    def _weighted_terms(self, nodes: dict[int, _Node], rows: list[int], prints: Prints,
+                        df_delta: dict[int, int], n_delta: int) -> np.ndarray:
+        """The terms of these texts that have a weight (not too common) with the current frequencies."""
+        used = np.unique(self._term_rows(nodes, rows, prints.terms).indices).astype(np.int64)
+        return used[self._idf(df_delta, n_delta, used).weights > 0]
+
+    def _sharing(self, terms: np.ndarray, low: float | None,
+                 high: float | None) -> list[tuple[int, str, bytes, float | None]]:
+        """The stored first copies dated in ``[low, high]`` (any date when None) or undated that hold
+        any of these terms: the only ones whose cosine with texts made of them can be above 0, so the
+        only columns the search needs (``probe_neighbours`` keeps no column below ``same_story`` > 0).
+        From an in-memory copy of every first copy's term counts, read once and again after any
+        write (the index's version)."""
+        everyone = self._everyone
+        if everyone is None or everyone.version != self._version:
+            rows = self.store.first_copies()
+            days = np.array([np.nan if r[3] is None else float(r[3]) for r in rows], dtype=float)
+            counts = _csr([_decode_terms(r[4]) for r in rows], self.params.n_features).tocsc()
+            everyone = self._everyone = _FirstCopies(self._version, days, [r[:4] for r in rows], counts)
+        holders = np.unique(everyone.terms[:, terms].indices)
+        if low is not None and high is not None:
+            when = everyone.days[holders]
+            holders = holders[np.isnan(when) | ((when >= low) & (when <= high))]
+        return [everyone.rows[int(i)] for i in holders]
+
     def _n_windows(self, nodes: dict[int, _Node], n: int, prints: Prints) -> int:
         """How many windows an article has (long ones only)."""
-        return int(np.diff(self._window_rows([n], prints)[1])[0])
+        if n < 0:
+            return len(_new_windows(prints, -1 - n))
+        if n not in self._windows:
+            self._window_rows([n], prints)
+        return len(self._windows[n])
 
     def _with_cosines(self, nodes: dict[int, _Node], links: Links, new: Prints,
                       df_delta: dict[int, int], n_delta: int) -> Links:
