@@ -1179,7 +1179,7 @@ class Index:
             if len(joined) > 1:
                 self.store.merge_families(joined[0], joined[1:])
         for kind, (keys, delta) in families.counts.delta.items():
-            self.store.add_family_df(kind, list(zip(keys.view(np.int64).tolist(), delta.tolist(), strict=True)))
+            self.store.add_family_df(kind, _delta_rows(keys, delta))
         return family_of
 
     def _remove_families(self, gone: set[int], nodes: dict[int, _Node]) -> None:
@@ -1209,7 +1209,7 @@ class Index:
         for kind, column in ((SHINGLES, "shingles"), (PASSAGES, "passages")):
             keys, delta = family_delta(Ragged.from_rows([getattr(nodes[m], column) for m in members]), before,
                                        Ragged.from_rows([getattr(nodes[m], column) for m in remaining]), after)
-            self.store.add_family_df(kind, list(zip(keys.view(np.int64).tolist(), delta.tolist(), strict=True)))
+            self.store.add_family_df(kind, _delta_rows(keys, delta))
         for m, f in zip(remaining, after.tolist(), strict=True):
             nodes[m].family = int(f)
 
@@ -1350,6 +1350,12 @@ def _prints(nodes: dict[int, _Node], numbers: list[int]) -> Prints:
                   passages=Ragged.from_rows([_or_empty(node.passages, np.uint64) for node in chosen]),
                   passage_positions=Ragged.from_rows([_or_empty(node.passage_positions, np.int64)
                                                       for node in chosen], dtype=np.int64))
+
+
+def _delta_rows(keys: np.ndarray, delta: np.ndarray) -> list[tuple[int, int]]:
+    """``(key, change)`` rows of the family counts (keys as signed 64-bit integers), no zero change."""
+    nonzero = delta != 0
+    return list(zip(keys[nonzero].view(np.int64).tolist(), delta[nonzero].tolist(), strict=True))
 
 
 def _family(node: _Node) -> int:

@@ -411,8 +411,9 @@ class SqlStore:
         return [(int(a), int(b), int(c)) for a, b, c in self._rows("SELECT kind, key, count FROM family_df")]
 
     def add_family_df(self, kind: int, deltas: Sequence[tuple[int, int]]) -> None:
-        """Add to the family counts of keys (rows reaching 0 are deleted)."""
-        rows = [(int(kind), int(k), int(d)) for k, d in deltas if d]
+        """Add to the family counts of keys (``(key, change)`` rows, no zero change; rows reaching 0
+        are deleted)."""
+        rows = [(kind, k, d) for k, d in deltas]
         upsert = " ON CONFLICT (kind, key) DO UPDATE SET count = family_df.count + excluded.count"
         if self.dialect == "sqlite":
             self._many("INSERT INTO family_df (kind, key, count) VALUES (?, ?, ?)" + upsert, rows)
