@@ -60,8 +60,8 @@ class FamilyCounts:
 
     read: Callable[[int, np.ndarray], np.ndarray]
     delta: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    version: str | None = None  # of the stored counts read (a cache of them)
     _known: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    version: str | None = None  # of the stored counts read (a reader's cache)
 
     def size(self) -> int:
         """Counts read and kept."""
@@ -85,6 +85,17 @@ class FamilyCounts:
             hit = changed[at] == keys
             out[hit] += by[at[hit]]
         return out
+
+    def add(self, kind: int, keys: np.ndarray, delta: np.ndarray) -> None:
+        """Change the kept counts of those of ``keys`` that are kept (the others are read when asked)."""
+        known, counts = self._known.get(kind, (np.empty(0, np.uint64), np.empty(0, np.int64)))
+        if len(known) and len(keys):
+            keys = np.asarray(keys, dtype=np.uint64)
+            at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+            hit = known[at] == keys
+            counts = counts.copy()
+            np.add.at(counts, at[hit], np.asarray(delta, dtype=np.int64)[hit])
+            self._known[kind] = (known, counts)
 
     def of(self, kind: int) -> Callable[[np.ndarray], np.ndarray]:
         """``holding`` for one kind (what :func:`dedup.postings.probe` takes)."""

@@ -2,7 +2,9 @@
 
 :class:`Index` is a driver, like :class:`~dedup.pipeline.Scanner`: it calls
 the same stage functions (``fingerprint``, ``BandedLSH.probe``, ``verify``,
-``representatives``, ``Idf``, ``probe_neighbours``, ``cluster_links``,
+``postings.probe``/``self_join``, ``passage_links``, ``credible``,
+``informative``, ``families_for_df``, ``representatives``, ``Idf``,
+``probe_neighbours``, ``best_per_row``, ``family_labels``, ``story_labels``,
 ``attribute``, ``assemble``) with the new articles on one side and the stored
 ones on the other, and :class:`~dedup.store.SqlStore` reads and writes the
 rows. No maths here: only which articles take part, in which order (always by
@@ -10,22 +12,33 @@ id, as in a scan), and what is written.
 
 One operation, for new articles ``N`` against the stored ones:
 
-1. candidates: stored articles with the same exact key, and those sharing an
-   LSH band key (``(band, key)`` equality in SQL), reduced to one per distinct
-   text and paired by ``BandedLSH.probe`` (within ``N``: the self-join);
-2. ``verify`` on every pair of articles carrying a candidate pair of texts;
-3. representatives: the close-copy groups (exact and near-duplicate links of the
-   verbatim tier) touched by the new links, read whole from the stored links; the
-   lowest id of each group is the one counted in the document frequencies;
-4. same story: the stored articles in the time window, TF-IDF with the index's
-   document frequencies (including ``N``), ``probe_neighbours`` for each new
-   text's ``k`` best, plus the stored texts whose own ``k``-th best cosine (kept
-   in ``topk``) the new one reaches; verified verbatim first, the rest
+1. candidates: stored articles with the same exact key, those sharing an LSH
+   band key (``(band, key)`` equality in SQL), and those holding one of the
+   new passage fingerprints that is not too common (``passages`` table); one
+   per distinct text (the lowest id), paired by ``BandedLSH.probe`` and
+   ``postings.probe`` (within ``N``: the self-joins);
+2. copy families (:mod:`dedup.family_df`): the stored families of the texts,
+   merged by the new close LSH links; the change of the family frequencies of
+   shingles and passage fingerprints (a scan's ``common_shingles`` and the
+   postings' document frequency) follows from the families' sets;
+3. verbatim tier on distinct texts: ``verify``, ``passage_links`` (passage
+   pairs and long runs), ``credible`` with the shingles common to more than
+   ``winnow_max_df`` families left out; links given to every copy;
+4. representatives: the close-copy groups touched by the new links, read whole
+   from the stored links; the lowest id of each group is counted in the
+   document frequencies;
+5. same story: the stored first copies in the time window holding a weighted
+   term of the new texts, stacked with the windows of long ones as
+   ``story_links`` stacks them, TF-IDF with the index's document frequencies
+   (including ``N``), ``probe_neighbours`` for each new row's ``k`` best, plus
+   the stored rows whose own ``k``-th best cosine (kept per row in ``topk``)
+   the new one reaches; verified and ``credible`` first, the rest
    ``same_story``, given to every copy of each text;
-5. a query then clusters the connected component of the new links over the
-   stored links (``cluster_links``) and runs attribution on its cluster; an add
-   writes the article, its band keys, its links, the counted flags and the
-   document frequencies in one transaction.
+6. a query then forms families and stories (``family_labels``,
+   ``story_labels``) on the connected component of its links over the stored
+   links, attributes its story and reports each pair's shared spans; an add
+   writes the article, its band keys, passage fingerprints, links, family,
+   counted flags, family counts and document frequencies in one transaction.
 """
 
 from __future__ import annotations
@@ -425,6 +438,7 @@ class Index:
             self._version = None
             self._terms.clear()
             self._windows.clear()
+            self._family_reads = FamilyCounts(self._read_family_df)
             raise
         finally:
             self._in_write = False
@@ -471,6 +485,8 @@ class Index:
 
     def _commit_meta(self) -> None:
         version = str(int(self._meta["version"]) + 1)
+        if self._family_reads.version == self._version:  # the counts kept include this write's changes
+            self._family_reads.version = version
         self.store.set_meta({"n_docs": str(self._n_docs), "version": version, "next_seq": self._meta["next_seq"]})
         self._meta = {**self._meta, "version": version, "n_docs": str(self._n_docs)}
         self._version = version
@@ -715,14 +731,17 @@ class Index:
         return _Families(counts, labels, label_of, joined)
 
     def _stored_family_df(self, kind: int, keys: np.ndarray) -> np.ndarray:
-        """Stored family counts of keys (int64); queries keep those read until the index changes."""
+        """Stored family counts of keys (int64), kept in memory while the index does not change
+        (this process's own writes keep them up to date: :meth:`_add_family_counts`)."""
         cache = self._family_reads
-        if self._in_write or cache.version != self._version or cache.size() > _FAMILY_CACHE:
-            cache = FamilyCounts(self._read_family_df)
-            if not self._in_write:
-                self._family_reads = cache
-            cache.version = self._version
+        if cache.version != self._version or cache.size() > _FAMILY_CACHE:
+            cache = self._family_reads = FamilyCounts(self._read_family_df, version=self._version)
         return cache.holding(kind, keys.view(np.uint64))
+
+    def _add_family_counts(self, kind: int, keys: np.ndarray, delta: np.ndarray) -> None:
+        """Write a change of family counts, and apply it to the counts kept in memory."""
+        self.store.add_family_df(kind, _delta_rows(keys, delta))
+        self._family_reads.add(kind, keys, delta)
 
     def _read_family_df(self, kind: int, keys: np.ndarray) -> np.ndarray:
         found = self.store.family_df(kind, keys.tolist())
@@ -1179,7 +1198,7 @@ class Index:
             if len(joined) > 1:
                 self.store.merge_families(joined[0], joined[1:])
         for kind, (keys, delta) in families.counts.delta.items():
-            self.store.add_family_df(kind, _delta_rows(keys, delta))
+            self._add_family_counts(kind, keys, delta)
         return family_of
 
     def _remove_families(self, gone: set[int], nodes: dict[int, _Node]) -> None:
@@ -1209,7 +1228,7 @@ class Index:
         for kind, column in ((SHINGLES, "shingles"), (PASSAGES, "passages")):
             keys, delta = family_delta(Ragged.from_rows([getattr(nodes[m], column) for m in members]), before,
                                        Ragged.from_rows([getattr(nodes[m], column) for m in remaining]), after)
-            self.store.add_family_df(kind, _delta_rows(keys, delta))
+            self._add_family_counts(kind, keys, delta)
         for m, f in zip(remaining, after.tolist(), strict=True):
             nodes[m].family = int(f)
 

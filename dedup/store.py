@@ -11,22 +11,32 @@ Tables (one row per article unless said):
     (articles counted in the document frequencies), ``next_seq``, ``version``
     (raised by every write transaction: caches of other processes notice it).
 ``articles(seq, id, published, day, outlet, title, url, text, extra, exact_key,
-signature, shingles, figures, terms, windows, counted, topk, first_copy)``
+signature, shingles, figures, terms, windows, counted, topk, first_copy, passages,
+passage_positions, family)``
     ``seq`` is never reused; ``day`` is the publication time in float days (NULL:
     undated); the prints are the bytes of numpy arrays (``windows``: the term counts of the
     windows of a long article); ``counted`` whether the
     article is its close-copy group's representative in ``df``; ``topk`` its
-    best same-story cosines (float32, at most ``story_neighbours``); ``first_copy``
+    best same-story cosines (float32, ``story_neighbours`` per row: the whole
+    text, then each window; ``-inf`` where fewer); ``first_copy``
     whether it has the lowest id among the articles of its exact text (a scan's
-    distinct text, the one the same-story search compares).
+    distinct text, the one the same-story search compares); ``passages`` and
+    ``passage_positions`` its winnowed fingerprints; ``family`` its copy family
+    (texts joined by close LSH links, :func:`dedup.link.families_for_df`).
+``passages(key, seq)``
+    One row per passage fingerprint of an article (primary key ``(key, seq)``).
+``family_df(kind, key, count)``
+    How many copy families hold a shingle (``kind`` 0) or a passage fingerprint (1).
 ``bands(band, key, seq)``
-    LSH band keys (one row per article and band), index on ``(band, key)``.
+    LSH band keys (one row per article and band), primary key ``(band, key, seq)``.
 ``df(term, count)``
     Document frequencies of the counted articles.
 ``links(a, b, relation, tier, shared, jaccard, c_ab, c_ba, cosine)``
     Verified links by ``seq`` (``a`` the lower article id; ``c_ab`` the
     containment of ``a`` in ``b``); ``tier`` 0 for links of the verbatim tier
-    (exact, LSH), 1 for links found by the same-story search.
+    (exact, LSH), 1 for links found by the same-story search, 2 for links found by
+    passage fingerprints or long runs, 3 for close LSH pairs the evidence rejected
+    (not reported: they only join copy families, as in a scan).
 
 SQLite runs in WAL mode with a busy timeout and ``synchronous=FULL``; every
 write is one ``BEGIN IMMEDIATE`` transaction. PostgreSQL writers take one
@@ -74,8 +84,8 @@ def _schema(blob: str, real: str, bigint: str, rowid: str) -> list[str]:
         "CREATE INDEX articles_exact_key ON articles (exact_key)",
         "CREATE INDEX articles_family ON articles (family)",
         "CREATE INDEX articles_day ON articles (day)",
-        f"CREATE TABLE bands (band SMALLINT NOT NULL, key {bigint} NOT NULL, seq {bigint} NOT NULL)",
-        "CREATE INDEX bands_band_key ON bands (band, key)",
+        f"""CREATE TABLE bands (band SMALLINT NOT NULL, key {bigint} NOT NULL, seq {bigint} NOT NULL,
+            PRIMARY KEY (band, key, seq)){rowid}""",
         f"CREATE TABLE df (term {bigint} PRIMARY KEY, count {bigint} NOT NULL)",
         f"""CREATE TABLE links (
             a {bigint} NOT NULL, b {bigint} NOT NULL, relation SMALLINT NOT NULL, tier SMALLINT NOT NULL,
