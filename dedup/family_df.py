@@ -53,6 +53,14 @@ def family_delta(before: Ragged, before_groups: np.ndarray, after: Ragged,
     return keys[changed], delta[changed]
 
 
+def _member(known: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which of ``keys`` are in the sorted array ``known``."""
+    if len(known) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+    return known[at] == keys
+
+
 @dataclass
 class FamilyCounts:
     """Families holding keys: the stored counts (read through ``read(kind, keys)``, cached) plus
@@ -71,12 +79,11 @@ class FamilyCounts:
         """How many families hold each of ``keys`` (uint64)."""
         keys = np.asarray(keys, dtype=np.uint64)
         known, counts = self._known.get(kind, (np.empty(0, np.uint64), np.empty(0, np.int64)))
-        missing = np.setdiff1d(keys, known)
+        missing = np.unique(keys[~_member(known, keys)])
         if len(missing):
             read = np.asarray(self.read(kind, missing.view(np.int64)), dtype=np.int64)
-            known, counts = np.concatenate([known, missing]), np.concatenate([counts, read])
-            order = np.argsort(known, kind="stable")
-            known, counts = known[order], counts[order]
+            at = np.searchsorted(known, missing)
+            known, counts = np.insert(known, at, missing), np.insert(counts, at, read)
             self._known[kind] = (known, counts)
         out = counts[np.searchsorted(known, keys)] if len(keys) else np.empty(0, np.int64)
         if kind in self.delta and len(self.delta[kind][0]):

@@ -602,8 +602,9 @@ class Index:
         nonempty = [n for n in new_numbers if not np.all(nodes[n].signature == EMPTY_SIGNATURE_VALUE)]
         if nonempty:
             keys = self.lsh.band_keys(np.stack([_signature(nodes[n]) for n in nonempty])).view(np.int64)
-            wanted = sorted({(band, int(k)) for row in keys for band, k in enumerate(row.tolist())})
-            found.update(self.store.band_candidates(wanted))
+            wanted = np.unique(np.stack([np.broadcast_to(np.arange(keys.shape[1]), keys.shape).ravel(),
+                                         keys.ravel()], axis=1), axis=0)
+            found.update(self.store.band_candidates(list(map(tuple, wanted.tolist()))))
         self._load(found - excluded, nodes)
 
         # 2. the verbatim tier on distinct texts (each the lowest id of its copies, as a scan's)
@@ -1172,8 +1173,7 @@ class Index:
             nonempty = [i for i in range(len(batch)) if not np.all(prints.signatures[i] == EMPTY_SIGNATURE_VALUE)]
             if nonempty:
                 keys = self.lsh.band_keys(prints.signatures[nonempty]).view(np.int64)
-                self.store.insert_bands([(band, int(k), seq_of[-1 - i]) for i, row in zip(nonempty, keys, strict=True)
-                                         for band, k in enumerate(row.tolist())])
+                self.store.insert_bands(_band_rows(keys, np.array([seq_of[-1 - i] for i in nonempty])))
             self.store.insert_links(_link_rows(linked.links, linked.tier, lambda n: seq_of.get(n, n)))
             self.store.set_counted([(n, int(flag)) for n, flag in linked.counted.items() if n >= 0])
             self.store.renumber_copies(sorted({bytes(k) for k in prints.exact_keys}))
@@ -1372,9 +1372,12 @@ def _prints(nodes: dict[int, _Node], numbers: list[int]) -> Prints:
 
 
 def _delta_rows(keys: np.ndarray, delta: np.ndarray) -> list[tuple[int, int]]:
-    """``(key, change)`` rows of the family counts (keys as signed 64-bit integers), no zero change."""
+    """``(key, change)`` rows of the family counts (keys as signed 64-bit integers, in that order),
+    no zero change."""
     nonzero = delta != 0
-    return list(zip(keys[nonzero].view(np.int64).tolist(), delta[nonzero].tolist(), strict=True))
+    signed = keys[nonzero].view(np.int64)
+    order = np.argsort(signed, kind="stable")
+    return list(zip(signed[order].tolist(), delta[nonzero][order].tolist(), strict=True))
 
 
 def _family(node: _Node) -> int:
@@ -1383,9 +1386,21 @@ def _family(node: _Node) -> int:
 
 
 def _passage_rows(seqs: list[int], passages: Ragged) -> list[tuple[int, int]]:
-    """``(fingerprint, seq)`` rows of the passages table, each fingerprint of an article once."""
-    return [(int(key), seq) for seq, i in zip(seqs, range(len(passages)), strict=True)
-            for key in np.unique(passages.row(i)).view(np.int64).tolist()]
+    """``(fingerprint, seq)`` rows of the passages table, each fingerprint of an article once, in key
+    order (B-tree inserts in order are the fast ones)."""
+    keys = passages.values.view(np.int64)
+    owner = np.repeat(np.asarray(seqs, dtype=np.int64), passages.sizes())
+    rows = np.unique(np.stack([keys, owner], axis=1), axis=0) if len(keys) else np.empty((0, 2), np.int64)
+    return list(map(tuple, rows.tolist()))
+
+
+def _band_rows(keys: np.ndarray, seqs: np.ndarray) -> list[tuple[int, int, int]]:
+    """``(band, key, seq)`` rows of band keys (``keys``: one row of int64 keys per article), in key order."""
+    band = np.broadcast_to(np.arange(keys.shape[1]), keys.shape).ravel()
+    owner = np.repeat(np.asarray(seqs, dtype=np.int64), keys.shape[1])
+    flat = keys.ravel()
+    order = np.lexsort((owner, flat, band))
+    return list(zip(band[order].tolist(), flat[order].tolist(), owner[order].tolist(), strict=True))
 
 
 def _or_empty(values: np.ndarray | None, dtype: type) -> np.ndarray:
