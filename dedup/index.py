@@ -46,8 +46,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
-import itertools
-import json
 import math
 import os
 import threading
@@ -66,6 +64,27 @@ from .candidates import BandedLSH
 from .evidence import SharedRuns, credible, informative
 from .family_df import PASSAGES, SHINGLES, FamilyCounts, family_delta
 from .fingerprint import Prints, fingerprint
+from .index_rows import (
+    FirstCopies,
+    article_of,
+    band_rows,
+    compact_columns,
+    csr_rows,
+    decode_terms,
+    decode_windows,
+    delta_rows,
+    encode_windows,
+    enter_topk,
+    extra_of,
+    kth_best,
+    link_rows,
+    links_from_rows,
+    new_windows,
+    passage_rows,
+    term_row,
+    topk_matrix,
+    topk_rows,
+)
 from .link import Links, families_for_df, representatives, verify, with_cosines
 from .params import Params
 from .pipeline import passage_links
@@ -166,17 +185,6 @@ class _Node:
     passage_positions: np.ndarray | None = None
     family: int | None = None
     text: str | None = None
-
-
-@dataclass(frozen=True)
-class _FirstCopies:
-    """Every stored first copy at one version of the index: ``(seq, id, exact_key, day)`` rows and
-    their term counts, one column per term (which texts hold a term)."""
-
-    version: str | None
-    days: np.ndarray
-    rows: list[tuple[int, str, bytes, float | None]]
-    terms: sp.csc_matrix
 
 
 @dataclass(frozen=True)
@@ -294,7 +302,7 @@ class Index:
         self._df = np.zeros(0, np.int64)
         self._n_docs = 0
         self._terms: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._everyone: _FirstCopies | None = None  # queries only: a write sees its own changes
+        self._everyone: FirstCopies | None = None  # queries only: a write sees its own changes
         self._in_write = False
         self._family_reads = FamilyCounts(self._read_family_df)
         self._windows: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -329,7 +337,7 @@ class Index:
     def get(self, article_id: str) -> Article | None:
         """The stored article with this id, or None."""
         row = self.store.by_id(article_id, ("id", "text", "title", "outlet", "url", "published", "extra"))
-        return _article(*row) if row else None
+        return article_of(*row) if row else None
 
     @_locked
     def stats(self) -> dict[str, Any]:
@@ -439,6 +447,7 @@ class Index:
             self._terms.clear()
             self._windows.clear()
             self._family_reads = FamilyCounts(self._read_family_df)
+            self._everyone = None
             raise
         finally:
             self._in_write = False
@@ -487,6 +496,10 @@ class Index:
         version = str(int(self._meta["version"]) + 1)
         if self._family_reads.version == self._version:  # the counts kept include this write's changes
             self._family_reads.version = version
+        if self._everyone is not None and self._everyone.version == self._version and self._everyone.followed:
+            self._everyone.version, self._everyone.followed = version, False
+        else:
+            self._everyone = None
         self.store.set_meta({"n_docs": str(self._n_docs), "version": version, "next_seq": self._meta["next_seq"]})
         self._meta = {**self._meta, "version": version, "n_docs": str(self._n_docs)}
         self._version = version
@@ -574,15 +587,15 @@ class Index:
             if len(self._terms) + len(missing) > _TERM_CACHE:
                 self._terms.clear()
             for seq, blob in self.store.articles(missing, ("terms",)):
-                self._terms[int(seq)] = _decode_terms(blob)
+                self._terms[int(seq)] = decode_terms(blob)
         rows = []
         for n in numbers:
             if n >= 0:
                 rows.append(self._terms[n])
             else:
                 assert new_terms is not None
-                rows.append(_row(new_terms, -1 - n))
-        return _csr(rows, self.params.n_features)
+                rows.append(term_row(new_terms, -1 - n))
+        return csr_rows(rows, self.params.n_features)
 
     # ------------------------------------------------------------------ linking (query and add)
 
@@ -741,7 +754,7 @@ class Index:
 
     def _add_family_counts(self, kind: int, keys: np.ndarray, delta: np.ndarray) -> None:
         """Write a change of family counts, and apply it to the counts kept in memory."""
-        self.store.add_family_df(kind, _delta_rows(keys, delta))
+        self.store.add_family_df(kind, delta_rows(keys, delta))
         self._family_reads.add(kind, keys, delta)
 
     def _read_family_df(self, kind: int, keys: np.ndarray) -> np.ndarray:
@@ -844,7 +857,7 @@ class Index:
                     if n not in seen:
                         seen.add(n)
                         frontier.add(n)
-        return _links_from_rows(list(rows.values()))
+        return links_from_rows(list(rows.values()))
 
     def _same_story(
         self,
@@ -880,17 +893,17 @@ class Index:
         for n in rows:
             found = [best.get((n, part), []) for part in range(1 + self._n_windows(nodes, n, prints))]
             for member in by_key_new[nodes[n].key]:
-                topk_new[member] = _topk(found, k)
+                topk_new[member] = topk_rows(found, k)
         stored = [near for near in every if near.column >= 0]
         unread = sorted({near.column for near in stored if nodes[near.column].topk is _UNREAD})
         for seq, blob in self.store.topk(unread).items():
             nodes[seq].topk = np.frombuffer(blob, np.float32)
         reverse = [(near.row, near.column) for near in stored
-                   if near.shared and near.score >= _kth(nodes[near.column].topk, near.column_part, k)]
+                   if near.shared and near.score >= kth_best(nodes[near.column].topk, near.column_part, k)]
         topk_stored: dict[int, np.ndarray] = {}
         for near in stored:
-            current = topk_stored.get(near.column, _topk_matrix(nodes[near.column].topk, k))
-            topk_stored[near.column] = _enter(current, near.column_part, near.score, k)
+            current = topk_stored.get(near.column, topk_matrix(nodes[near.column].topk, k))
+            topk_stored[near.column] = enter_topk(current, near.column_part, near.score, k)
         candidates = sorted({(near.row, near.column) for near in own if near.shared} | set(reverse))
         known_texts = {frozenset((nodes[int(a)].key, nodes[int(b)].key)) for a, b in known.pairs}
         text_pairs = []
@@ -968,7 +981,7 @@ class Index:
         # stacked as story_links stacks them: every text, then the windows of each long one
         windows, offsets = self._window_rows(columns, prints)
         counts = sp.vstack([self._term_rows(nodes, columns, prints.terms), windows]).tocsr()
-        used, compact = _compact(counts)
+        used, compact = compact_columns(counts)
         vectors = self._idf(df_delta, n_delta, used).transform(compact)
         sizes = np.diff(offsets)
         owner = np.concatenate([np.arange(len(columns)), np.repeat(np.arange(len(columns)), sizes)])
@@ -1008,24 +1021,24 @@ class Index:
         """The stored first copies dated in ``[low, high]`` (any date when None) or undated that hold
         any of these terms: the only ones whose cosine with texts made of them can be above 0, so the
         only columns the search needs (``probe_neighbours`` keeps no column below ``same_story`` > 0).
-        From an in-memory copy of every first copy's term counts, read once and again after any
-        write (the index's version)."""
+        From an in-memory copy of every first copy's term counts (read once; this process's writes
+        keep it up to date, another process's make it read again)."""
         everyone = self._everyone
         if everyone is None or everyone.version != self._version:
-            rows = self.store.first_copies()
-            days = np.array([np.nan if r[3] is None else float(r[3]) for r in rows], dtype=float)
-            counts = _csr([_decode_terms(r[4]) for r in rows], self.params.n_features).tocsc()
-            everyone = self._everyone = _FirstCopies(self._version, days, [r[:4] for r in rows], counts)
-        holders = np.unique(everyone.terms[:, terms].indices)
-        if low is not None and high is not None:
-            when = everyone.days[holders]
-            holders = holders[np.isnan(when) | ((when >= low) & (when <= high))]
-        return [everyone.rows[int(i)] for i in holders]
+            everyone = self._everyone = FirstCopies(self._version, self.store.first_copies(), self.params.n_features)
+        return everyone.holding(terms, low, high)
+
+    def _follow_first_copies(self, keys: list[bytes]) -> None:
+        """Inside a write: the in-memory first copies of these texts re-read (see :class:`FirstCopies`)."""
+        everyone = self._everyone
+        if everyone is not None and everyone.version == self._version and keys:
+            everyone.replace(keys, self.store.first_copies(keys))
+            everyone.followed = True
 
     def _n_windows(self, nodes: dict[int, _Node], n: int, prints: Prints) -> int:
         """How many windows an article has (long ones only)."""
         if n < 0:
-            return len(_new_windows(prints, -1 - n))
+            return len(new_windows(prints, -1 - n))
         if n not in self._windows:
             self._window_rows([n], prints)
         return len(self._windows[n])
@@ -1037,7 +1050,7 @@ class Index:
         numbers = sorted({int(n) for n in links.pairs.ravel()}, key=lambda n: nodes[n].id)
         counts = self._term_rows(nodes, numbers, new.terms)
         windows, offsets = self._window_rows(numbers, new)
-        used, compact = _compact(sp.vstack([counts, windows]).tocsr())
+        used, compact = compact_columns(sp.vstack([counts, windows]).tocsr())
         idf = self._idf(df_delta, n_delta, used)
         terms, window_counts = compact[: len(numbers)], compact[len(numbers) :]
         side = Prints(np.zeros(len(numbers), "S16"), Ragged.empty(len(numbers)), Ragged.empty(len(numbers)),
@@ -1053,15 +1066,15 @@ class Index:
             if len(self._windows) + len(missing) > _TERM_CACHE:
                 self._windows.clear()
             for seq, blob in self.store.articles(missing, ("windows",)):
-                self._windows[int(seq)] = _decode_windows(blob)
+                self._windows[int(seq)] = decode_windows(blob)
         rows: list[tuple[np.ndarray, np.ndarray]] = []
         sizes = []
         for n in numbers:
-            found = self._windows[n] if n >= 0 else _new_windows(new, -1 - n)
+            found = self._windows[n] if n >= 0 else new_windows(new, -1 - n)
             rows.extend(found)
             sizes.append(len(found))
         offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-        return _csr(rows, self.params.n_features), offsets
+        return csr_rows(rows, self.params.n_features), offsets
 
     # ------------------------------------------------------------------ the query's cluster and passages
 
@@ -1132,7 +1145,7 @@ class Index:
     def _articles(self, nodes: dict[int, _Node], numbers: list[int], query: Article) -> list[Article]:
         rows = {int(r[0]): r[1:] for r in self.store.articles(
             [n for n in numbers if n >= 0], ("id", "text", "title", "outlet", "url", "published", "extra"))}
-        return [query if n < 0 else _article(*rows[n]) for n in numbers]
+        return [query if n < 0 else article_of(*rows[n]) for n in numbers]
 
     # ------------------------------------------------------------------ writing
 
@@ -1153,14 +1166,14 @@ class Index:
             rows = []
             for i, article in enumerate(batch):
                 node = linked.nodes[-1 - i]
-                terms = _row(prints.terms, i) if prints.terms is not None else None
+                terms = term_row(prints.terms, i) if prints.terms is not None else None
                 rows.append((
                     seq_of[-1 - i], article.id, article.published.isoformat() if article.published else None,
                     None if math.isnan(node.day) else node.day, article.outlet, article.title, article.url,
-                    article.text, _extra(article), node.key, prints.signatures[i].tobytes(),
+                    article.text, extra_of(article), node.key, prints.signatures[i].tobytes(),
                     prints.shingles.row(i).tobytes(), prints.figures.row(i).tobytes(),
                     terms[0].tobytes() + terms[1].tobytes() if terms is not None else None,
-                    _encode_windows(_new_windows(prints, i)),
+                    encode_windows(new_windows(prints, i)),
                     int(linked.counted.get(-1 - i, True)),
                     linked.topk_new.get(-1 - i, np.empty(0, np.float32)).astype(np.float32).tobytes(),
                     prints.passages.row(i).tobytes(), prints.passage_positions.row(i).astype(np.int64).tobytes(),
@@ -1169,14 +1182,15 @@ class Index:
                 if terms is not None:
                     self._terms[seq_of[-1 - i]] = terms
             self.store.insert_articles(rows)
-            self.store.insert_passages(_passage_rows([seq_of[-1 - i] for i in range(len(batch))], prints.passages))
+            self.store.insert_passages(passage_rows([seq_of[-1 - i] for i in range(len(batch))], prints.passages))
             nonempty = [i for i in range(len(batch)) if not np.all(prints.signatures[i] == EMPTY_SIGNATURE_VALUE)]
             if nonempty:
                 keys = self.lsh.band_keys(prints.signatures[nonempty]).view(np.int64)
-                self.store.insert_bands(_band_rows(keys, np.array([seq_of[-1 - i] for i in nonempty])))
-            self.store.insert_links(_link_rows(linked.links, linked.tier, lambda n: seq_of.get(n, n)))
+                self.store.insert_bands(band_rows(keys, np.array([seq_of[-1 - i] for i in nonempty])))
+            self.store.insert_links(link_rows(linked.links, linked.tier, lambda n: seq_of.get(n, n)))
             self.store.set_counted([(n, int(flag)) for n, flag in linked.counted.items() if n >= 0])
             self.store.renumber_copies(sorted({bytes(k) for k in prints.exact_keys}))
+            self._follow_first_copies(sorted({bytes(k) for k in prints.exact_keys}))
             self.store.set_topk([(seq, blob.tobytes()) for seq, blob in linked.topk_stored.items()])
             self._apply_df(linked.df_delta, linked.n_delta)
             self._commit_meta()
@@ -1266,10 +1280,11 @@ class Index:
                 band_rows += [(band, int(k), n) for band, k in enumerate(keys.tolist())]
         self.store.delete_bands(band_rows)
         self._remove_families(gone, nodes)
-        self.store.delete_passages(_passage_rows(seqs, Ragged.from_rows([_or_empty(nodes[n].passages, np.uint64)
+        self.store.delete_passages(passage_rows(seqs, Ragged.from_rows([_or_empty(nodes[n].passages, np.uint64)
                                                                          for n in seqs])))
         self.store.delete_articles(seqs)
         self.store.renumber_copies(sorted({nodes[n].key for n in seqs}))
+        self._follow_first_copies(sorted({nodes[n].key for n in seqs}))
         self._apply_df(delta, sum(sign for _, sign in changed))
         for n in seqs:
             self._terms.pop(n, None)
@@ -1309,17 +1324,6 @@ def _signature(node: _Node) -> np.ndarray:
 
 def _day(article: Article) -> float:
     return article.published.timestamp() / 86400.0 if article.published else math.nan
-
-
-def _article(article_id: Any, text: Any, title: Any, outlet: Any, url: Any, published: Any, extra: Any) -> Article:
-    return Article(str(article_id), str(text), title, outlet, url, parse_published(published) if published else None,
-                   extra=json.loads(extra) if extra else {})
-
-
-def _extra(article: Article) -> str | None:
-    if not article.extra:
-        return None
-    return json.dumps(article.extra, sort_keys=True, default=str)
 
 
 def _by_key(nodes: dict[int, _Node]) -> dict[bytes, list[int]]:
@@ -1371,36 +1375,9 @@ def _prints(nodes: dict[int, _Node], numbers: list[int]) -> Prints:
                                                       for node in chosen], dtype=np.int64))
 
 
-def _delta_rows(keys: np.ndarray, delta: np.ndarray) -> list[tuple[int, int]]:
-    """``(key, change)`` rows of the family counts (keys as signed 64-bit integers, in that order),
-    no zero change."""
-    nonzero = delta != 0
-    signed = keys[nonzero].view(np.int64)
-    order = np.argsort(signed, kind="stable")
-    return list(zip(signed[order].tolist(), delta[nonzero][order].tolist(), strict=True))
-
-
 def _family(node: _Node) -> int:
     assert node.family is not None
     return node.family
-
-
-def _passage_rows(seqs: list[int], passages: Ragged) -> list[tuple[int, int]]:
-    """``(fingerprint, seq)`` rows of the passages table, each fingerprint of an article once, in key
-    order (B-tree inserts in order are the fast ones)."""
-    keys = passages.values.view(np.int64)
-    owner = np.repeat(np.asarray(seqs, dtype=np.int64), passages.sizes())
-    rows = np.unique(np.stack([keys, owner], axis=1), axis=0) if len(keys) else np.empty((0, 2), np.int64)
-    return list(map(tuple, rows.tolist()))
-
-
-def _band_rows(keys: np.ndarray, seqs: np.ndarray) -> list[tuple[int, int, int]]:
-    """``(band, key, seq)`` rows of band keys (``keys``: one row of int64 keys per article), in key order."""
-    band = np.broadcast_to(np.arange(keys.shape[1]), keys.shape).ravel()
-    owner = np.repeat(np.asarray(seqs, dtype=np.int64), keys.shape[1])
-    flat = keys.ravel()
-    order = np.lexsort((owner, flat, band))
-    return list(zip(band[order].tolist(), flat[order].tolist(), owner[order].tolist(), strict=True))
 
 
 def _or_empty(values: np.ndarray | None, dtype: type) -> np.ndarray:
@@ -1441,77 +1418,6 @@ def _relabel(links: Links, position: dict[int, int]) -> Links:
     return Links(local.reshape(-1, 2), *(getattr(links, f) for f in _SCORES))
 
 
-def _links_from_rows(rows: list[tuple[Any, ...]]) -> Links:
-    if not rows:
-        return Links.empty()
-    a, b, rel, _tier, shared, jaccard, c_ab, c_ba, cosine = (np.array(col) for col in zip(*rows, strict=True))
-    return Links(np.stack([a, b], axis=1).astype(np.int64), rel.astype(np.int8), shared.astype(float),
-                 jaccard.astype(float), c_ab.astype(float), c_ba.astype(float), cosine.astype(float))
-
-
-def _link_rows(links: Links, tier: np.ndarray, seq: Any) -> list[tuple[Any, ...]]:
-    return [
-        (seq(int(a)), seq(int(b)), int(r), int(t), int(s), float(j), float(cab), float(cba), float(c))
-        for (a, b), r, t, s, j, cab, cba, c in zip(
-            links.pairs.tolist(), links.relation.tolist(), tier.tolist(), links.shared.tolist(),
-            links.jaccard.tolist(), links.containment_a_in_b.tolist(), links.containment_b_in_a.tolist(),
-            links.cosine.tolist(), strict=True)
-    ]
-
-
-def _row(matrix: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row ``i`` of a CSR matrix as (int32 columns, float32 values): the stored form of term counts."""
-    start, end = matrix.indptr[i], matrix.indptr[i + 1]
-    return matrix.indices[start:end].astype(np.int32), matrix.data[start:end].astype(np.float32)
-
-
-def _decode_terms(blob: bytes | None) -> tuple[np.ndarray, np.ndarray]:
-    if not blob:
-        return np.empty(0, np.int32), np.empty(0, np.float32)
-    half = len(blob) // 2
-    return np.frombuffer(blob[:half], np.int32), np.frombuffer(blob[half:], np.float32)
-
-
-def _new_windows(prints: Prints, i: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The windows of new article ``i`` as stored rows."""
-    if prints.windows is None or prints.window_offsets is None:
-        return []
-    return [_row(prints.windows, w) for w in range(int(prints.window_offsets[i]), int(prints.window_offsets[i + 1]))]
-
-
-def _encode_windows(rows: list[tuple[np.ndarray, np.ndarray]]) -> bytes:
-    sizes = np.array([len(r[0]) for r in rows], dtype=np.int32)
-    return b"".join([np.int32(len(rows)).tobytes(), sizes.tobytes(), *(r[0].tobytes() for r in rows),
-                     *(r[1].tobytes() for r in rows)])
-
-
-def _decode_windows(blob: bytes | None) -> list[tuple[np.ndarray, np.ndarray]]:
-    if not blob:
-        return []
-    count = int(np.frombuffer(blob, np.int32, 1)[0])
-    sizes = np.frombuffer(blob, np.int32, count, 4)
-    total = int(sizes.sum())
-    indices = np.frombuffer(blob, np.int32, total, 4 + 4 * count)
-    data = np.frombuffer(blob, np.float32, total, 4 + 4 * count + 4 * total)
-    bounds = np.concatenate(([0], np.cumsum(sizes)))
-    return [(indices[a:b], data[a:b]) for a, b in itertools.pairwise(bounds.tolist())]
-
-
-def _csr(rows: list[tuple[np.ndarray, np.ndarray]], n_features: int) -> sp.csr_matrix:
-    sizes = np.array([len(r[0]) for r in rows], dtype=np.int64)
-    indptr = np.concatenate(([0], np.cumsum(sizes)))
-    indices = np.concatenate([r[0] for r in rows]) if rows else np.empty(0, np.int32)
-    data = np.concatenate([r[1] for r in rows]) if rows else np.empty(0, np.float32)
-    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), n_features))
-
-
-def _compact(counts: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
-    """The columns in use, and the same rows over those only (same column order: the same sums)."""
-    used, inverse = np.unique(counts.indices, return_inverse=True)
-    return used, sp.csr_matrix((counts.data, inverse.ravel().astype(np.int32), counts.indptr),
-                               shape=(counts.shape[0], max(len(used), 1)))
-
-
 def _time_groups(days: list[float], window_days: float | None) -> list[list[int]]:
     """Positions of new texts in groups searched together: dated ones in time order, each group
     spanning at most ``window_days`` (a batch from a whole year does not read the whole year
@@ -1529,31 +1435,3 @@ def _time_groups(days: list[float], window_days: float | None) -> list[list[int]
     return groups + ([undated] if undated else [])
 
 
-def _topk_matrix(blob: np.ndarray, k: int) -> np.ndarray:
-    """A stored ``topk``: the ``k`` best cosines of each row of an article (its whole text, then its
-    windows), best first, ``-inf`` where a row has fewer."""
-    return np.asarray(blob, np.float32).reshape(-1, k)
-
-
-def _kth(topk: np.ndarray, part: int, k: int) -> float:
-    """The cosine a new article must reach to enter the ``k`` best of a stored article's row ``part``."""
-    matrix = _topk_matrix(topk, k)
-    return float(matrix[part, k - 1]) if part < len(matrix) else -math.inf
-
-
-def _topk(found: list[list[float]], k: int) -> np.ndarray:
-    """Rows' best cosines as a ``topk`` matrix."""
-    out = np.full((len(found), k), -np.inf, np.float32)
-    for part, scores in enumerate(found):
-        best = np.sort(np.array(scores, dtype=np.float32))[::-1][:k]
-        out[part, : len(best)] = best
-    return out
-
-
-def _enter(topk: np.ndarray, part: int, score: float, k: int) -> np.ndarray:
-    """A ``topk`` matrix after a new cosine of row ``part``."""
-    out = np.array(topk, np.float32)
-    if part >= len(out):
-        out = np.vstack([out, np.full((part + 1 - len(out), k), -np.inf, np.float32)])
-    out[part] = np.sort(np.append(out[part], np.float32(score)))[::-1][:k]
-    return out

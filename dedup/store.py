@@ -285,10 +285,12 @@ class SqlStore:
                               "(day BETWEEN ? AND ? OR day IS NULL)", (low, high))
         return rows
 
-    def first_copies(self) -> list[tuple[int, str, bytes, float | None, bytes | None]]:
-        """``(seq, id, exact_key, day, terms)`` of the first copy of every text."""
-        return [(int(r[0]), str(r[1]), bytes(r[2]), r[3], r[4]) for r in
-                self._rows("SELECT seq, id, exact_key, day, terms FROM articles WHERE first_copy = 1 ORDER BY seq")]
+    def first_copies(self, keys: Sequence[bytes] | None = None) -> list[tuple[int, str, bytes, float | None, Any]]:
+        """``(seq, id, exact_key, day, terms)`` of the first copy of every text (of these texts)."""
+        columns = "SELECT seq, id, exact_key, day, terms FROM articles WHERE first_copy = 1"
+        rows = self._rows(columns + " ORDER BY seq") if keys is None else self._in(
+            columns + " AND exact_key IN ({in})", list(keys))
+        return [(int(r[0]), str(r[1]), bytes(r[2]), r[3], r[4]) for r in rows]
 
     def renumber_copies(self, keys: Sequence[bytes]) -> None:
         """Mark the lowest id of each of these exact texts as its first copy."""

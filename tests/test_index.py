@@ -419,6 +419,35 @@ def test_quick_check_gives_the_same_matches() -> None:
         assert quick.added_sections == [] and quick.cluster is None
 
 
+def answers(found) -> list[tuple]:
+    return [(m.id, m.relation, m.jaccard, m.containment_query_in_match, m.cosine, m.spans) for m in found]
+
+
+def test_in_memory_first_copies_follow_writes_of_this_and_other_processes(tmp_path: Path) -> None:
+    """The same-story search reads first copies from memory: after this index's own adds, removes and
+    replacements, and after another connection's add, a query answers as a freshly opened index."""
+    path = tmp_path / "news.db"
+    cases = dated_cases() + [Article(f"u{i}", edit_words(WIRE, 0.5, seed=40 + i)) for i in range(3)]
+    query = Article("q-rewrite", edit_words(WIRE, 0.45, seed=99), published=DAY + dt.timedelta(hours=3))
+    with Index(path) as index:
+        for step, article in enumerate(cases):
+            index.add(article)
+            if step == 4:
+                index.add(Article("a-wire", edit_words(WIRE, 0.3, seed=5), published=DAY))  # replaced
+            if step == 6:
+                index.remove("b-copy")
+            mine = answers(index.query(query))
+            with Index(path) as fresh:
+                assert mine == answers(fresh.query(query)), article.id
+        assert any(m[1] == "same_story" for m in mine)
+        with Index(path) as other:
+            other.add(Article("z-other-process", edit_words(WIRE, 0.4, seed=77), published=DAY))
+        mine = answers(index.query(query))
+        assert "z-other-process" in [m[0] for m in mine]
+        with Index(path) as fresh:
+            assert mine == answers(fresh.query(query))
+
+
 def test_threads_may_share_an_index(tmp_path: Path) -> None:
     import threading
 
