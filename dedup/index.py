@@ -1109,9 +1109,13 @@ class Index:
         shingles = Ragged.from_rows([self._shingles(nodes, n) for n in keep])
         idf = self._idf(linked.df_delta, linked.n_delta, None) if params.same_story is not None else None
         passages = attribute(articles, shingles, sub_labels, idf, params)
-        runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words, params.shingle_size)
         result = assemble(articles, [], local_links, sub_labels, sub_families, passages,
-                          *provenance(articles, passages, sub_labels, local_links), runs)
+                          *provenance(articles, passages, sub_labels, local_links))
+        # the spans of the query's own pairs only (a scan reports them for every pair)
+        runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words, params.shingle_size)
+        ids = [a.id for a in articles]
+        spans = {ids[int(b if a == shown[-1] else a)]: link_spans(local_links, k, runs)
+                 for k, (a, b) in enumerate(local_links.pairs.tolist()) if shown[-1] in (a, b)}
         me = result.article(article.id)
         matches = []
         for pair in sorted(result.pairs, key=pair_order):
@@ -1127,7 +1131,7 @@ class Index:
                 containment_match_in_query=pair.containment_b_in_a if query_first else pair.containment_a_in_b,
                 cosine=pair.cosine,
                 source=pair.source,
-                spans=pair.spans,
+                spans=spans.get(other, []),
                 title=other_article.title,
                 outlet=other_article.outlet,
                 published=other_article.published,
