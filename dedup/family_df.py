@@ -45,10 +45,11 @@ def family_delta(before: Ragged, before_groups: np.ndarray, after: Ragged,
     ``before_groups`` become the rows ``after`` grouped by ``after_groups``."""
     old_keys, old_counts = family_counts(before, before_groups)
     new_keys, new_counts = family_counts(after, after_groups)
-    keys = np.union1d(old_keys, new_keys)
-    delta = np.zeros(len(keys), np.int64)
-    delta[np.searchsorted(keys, new_keys)] += new_counts
-    delta[np.searchsorted(keys, old_keys)] -= old_counts
+    if len(old_keys) == 0:
+        return new_keys, new_counts
+    keys, inverse = np.unique(np.concatenate([new_keys, old_keys]), return_inverse=True)
+    delta = np.bincount(inverse.ravel(), weights=np.concatenate([new_counts, -old_counts]),
+                        minlength=len(keys)).astype(np.int64)
     changed = delta != 0
     return keys[changed], delta[changed]
 

@@ -188,6 +188,25 @@ class _Node:
 
 
 @dataclass(frozen=True)
+class _DfDelta:
+    """A change of the document frequencies: sorted terms and what each gains (no zero change)."""
+
+    terms: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    values: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+
+    @classmethod
+    def of(cls, rows: sp.csr_matrix, signs: Sequence[int]) -> _DfDelta:
+        """The change when the articles of ``rows`` (term counts) are counted (+1) or not any more (-1)."""
+        per_value = np.repeat(np.asarray(signs, dtype=np.int64), np.diff(rows.indptr))
+        terms, inverse = np.unique(rows.indices.astype(np.int64), return_inverse=True)
+        values = np.bincount(inverse.ravel(), weights=per_value, minlength=len(terms)).astype(np.int64)
+        return cls(terms[values != 0], values[values != 0])
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+
+@dataclass(frozen=True)
 class _Near:
     """A same-story neighbour: row ``row_part`` of text ``row`` (0: the whole text, ``w + 1``: its
     window ``w``) and row ``column_part`` of text ``column``, their cosine, and whether they share
@@ -247,7 +266,7 @@ class _Linked:
     links: Links
     tier: np.ndarray
     counted: dict[int, bool]
-    df_delta: dict[int, int]
+    df_delta: _DfDelta
     n_delta: int
     topk_new: dict[int, np.ndarray]
     topk_stored: dict[int, np.ndarray]
@@ -504,28 +523,25 @@ class Index:
         self._meta = {**self._meta, "version": version, "n_docs": str(self._n_docs)}
         self._version = version
 
-    def _apply_df(self, delta: dict[int, int], n_delta: int) -> None:
+    def _apply_df(self, delta: _DfDelta, n_delta: int) -> None:
         if delta:
-            terms = np.fromiter(delta.keys(), np.int64, len(delta))
-            values = np.fromiter(delta.values(), np.int64, len(delta))
-            self._df[terms] += values
-            self.store.add_df([(int(t), int(v)) for t, v in zip(terms, values, strict=True) if v])
+            self._df[delta.terms] += delta.values
+            self.store.add_df(list(zip(delta.terms.tolist(), delta.values.tolist(), strict=True)))
         self._n_docs += n_delta
 
-    def _idf(self, delta: dict[int, int], n_delta: int, columns: np.ndarray | None) -> Idf:
+    def _idf(self, delta: _DfDelta, n_delta: int, columns: np.ndarray | None) -> Idf:
         """The index's current weights plus ``delta``: over ``columns`` only (compact) or all terms."""
         params = self.params
         if columns is None:
             return self._full_idf(delta, n_delta)
         df = self._df[columns]
-        if delta:
-            terms = np.fromiter(delta.keys(), np.int64, len(delta))
-            values = np.fromiter(delta.values(), np.int64, len(delta))
-            inside = np.isin(terms, columns)
-            df[np.searchsorted(columns, terms[inside])] += values[inside]
+        if delta and len(columns):  # columns are sorted and distinct
+            at = np.minimum(np.searchsorted(columns, delta.terms), len(columns) - 1)
+            inside = columns[at] == delta.terms
+            df[at[inside]] += delta.values[inside]
         return Idf(self._n_docs + n_delta, df, params.max_df, params.max_df_floor, params.full_idf_docs)
 
-    def _full_idf(self, delta: dict[int, int], n_delta: int) -> Idf:
+    def _full_idf(self, delta: _DfDelta, n_delta: int) -> Idf:
         """An :class:`Idf` over the whole hashed term space (what ``attribute`` takes).
 
         A term's weight is a function of its document frequency alone, so the
@@ -539,8 +555,7 @@ class Index:
         present = self._present[1]
         df = self._df[present]
         if delta:
-            terms = np.fromiter(delta.keys(), np.int64, len(delta))
-            values = np.fromiter(delta.values(), np.int64, len(delta))
+            terms, values = delta.terms, delta.values
             at = np.minimum(np.searchsorted(present, terms), max(len(present) - 1, 0))
             inside = (present[at] == terms) if len(present) else np.zeros(len(terms), bool)
             df = df.copy()
@@ -809,7 +824,7 @@ class Index:
 
     def _representatives(
         self, nodes: dict[int, _Node], new_numbers: list[int], verbatim: Links, excluded: set[int], prints: Prints
-    ) -> tuple[dict[int, bool], dict[int, int], int]:
+    ) -> tuple[dict[int, bool], _DfDelta, int]:
         """Which articles of the touched close-copy groups are counted in the document frequencies
         (``representatives``: the lowest id of each group), and the change it makes to them."""
         close = verbatim.take(verbatim.relation >= relation.NEAR_DUPLICATE)
@@ -830,12 +845,10 @@ class Index:
             counted[n] = flag
             if flag != before:
                 changed.append((n, 1 if flag else -1))
-        df_delta: dict[int, int] = {}
+        df_delta = _DfDelta()
         if changed and prints.terms is not None:
             rows = self._term_rows(nodes, [n for n, _ in changed], prints.terms)
-            for (_, sign), start, end in zip(changed, rows.indptr[:-1], rows.indptr[1:], strict=True):
-                for term in rows.indices[start:end].tolist():
-                    df_delta[term] = df_delta.get(term, 0) + sign
+            df_delta = _DfDelta.of(rows, [sign for _, sign in changed])
         return counted, df_delta, sum(sign for _, sign in changed)
 
     def _component(self, seqs: set[int], excluded: set[int], close_only: bool,
@@ -867,7 +880,7 @@ class Index:
         known: Links,
         excluded: set[int],
         prints: Prints,
-        df_delta: dict[int, int],
+        df_delta: _DfDelta,
         n_delta: int,
         counts: FamilyCounts,
     ) -> tuple[Links, dict[int, np.ndarray], dict[int, np.ndarray]]:
@@ -952,7 +965,7 @@ class Index:
         new_keys: set[bytes],
         excluded: set[int],
         prints: Prints,
-        df_delta: dict[int, int],
+        df_delta: _DfDelta,
         n_delta: int,
         own: list[_Near],
         every: list[_Near],
@@ -1011,7 +1024,7 @@ class Index:
                                                           strict=True))
 
     def _weighted_terms(self, nodes: dict[int, _Node], rows: list[int], prints: Prints,
-                        df_delta: dict[int, int], n_delta: int) -> np.ndarray:
+                        df_delta: _DfDelta, n_delta: int) -> np.ndarray:
         """The terms of these texts that have a weight (not too common) with the current frequencies."""
         used = np.unique(self._term_rows(nodes, rows, prints.terms).indices).astype(np.int64)
         return used[self._idf(df_delta, n_delta, used).weights > 0]
@@ -1044,7 +1057,7 @@ class Index:
         return len(self._windows[n])
 
     def _with_cosines(self, nodes: dict[int, _Node], links: Links, new: Prints,
-                      df_delta: dict[int, int], n_delta: int) -> Links:
+                      df_delta: _DfDelta, n_delta: int) -> Links:
         """``with_cosines`` on the linked articles: whole articles and the windows of long ones, weighted
         with the index's document frequencies (over the terms in use: the same values)."""
         numbers = sorted({int(n) for n in links.pairs.ravel()}, key=lambda n: nodes[n].id)
@@ -1267,12 +1280,10 @@ class Index:
         changed = [(n, -1) for n in seqs if nodes[n].counted]
         changed += [(n, 1 if flag else -1) for n, flag in zip(remaining, flags.tolist(), strict=True)
                     if flag != nodes[n].counted]
-        delta: dict[int, int] = {}
+        delta = _DfDelta()
         if changed and self.params.same_story is not None:
             rows = self._term_rows(nodes, [n for n, _ in changed], None)
-            for (_, sign), start, end in zip(changed, rows.indptr[:-1], rows.indptr[1:], strict=True):
-                for term in rows.indices[start:end].tolist():
-                    delta[term] = delta.get(term, 0) + sign
+            delta = _DfDelta.of(rows, [sign for _, sign in changed])
         self.store.set_counted([(n, int(flag)) for n, flag in zip(remaining, flags.tolist(), strict=True)
                                 if flag != nodes[n].counted])
         band_rows = []

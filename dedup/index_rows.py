@@ -76,8 +76,11 @@ def csr_rows(rows: list[tuple[np.ndarray, np.ndarray]], n_features: int) -> sp.c
 
 def compact_columns(counts: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
     """The columns in use, and the same rows over those only (same column order: the same sums)."""
-    used, inverse = np.unique(counts.indices, return_inverse=True)
-    return used, sp.csr_matrix((counts.data, inverse.ravel().astype(np.int32), counts.indptr),
+    used_mask = np.zeros(counts.shape[1], dtype=bool)
+    used_mask[counts.indices] = True
+    used = np.flatnonzero(used_mask)
+    renumber = (np.cumsum(used_mask) - 1).astype(np.int32)
+    return used, sp.csr_matrix((counts.data, renumber[counts.indices], counts.indptr),
                                shape=(counts.shape[0], max(len(used), 1)))
 
 
