@@ -232,11 +232,10 @@ class _Texts:
 
 @dataclass(frozen=True)
 class _Families:
-    """Copy families of one operation: a label per distinct text, the label of each new article, the
-    stored families each changed label joins, and the family frequencies with the change."""
+    """Copy families of one operation: the label of each new article, the stored families each label
+    joins, and the family frequencies with the change."""
 
     counts: FamilyCounts
-    labels: np.ndarray
     label_of: dict[int, int]
     joined: dict[int, list[int]]
 
@@ -757,7 +756,7 @@ class Index:
             after = Ragged.concat([before, Ragged.from_rows([getattr(nodes[int(texts.numbers[i])], column)
                                                              for i in fresh])])
             counts.delta[kind] = family_delta(before, before_groups, after, after_groups)
-        return _Families(counts, labels, label_of, joined)
+        return _Families(counts, label_of, joined)
 
     def _stored_family_df(self, kind: int, keys: np.ndarray) -> np.ndarray:
         """Stored family counts of keys (int64), kept in memory while the index does not change
