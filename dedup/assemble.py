@@ -22,7 +22,7 @@ from .origin import OriginClues
 from .result import ArticleResult, ClusterResult, Family, PairResult, Passage, ScanResult
 from .sections import merge_sections
 
-__all__ = ["assemble", "bound_stats", "pair_order"]
+__all__ = ["assemble", "bound_stats", "link_spans", "pair_order"]
 
 
 def pair_order(pair: PairResult) -> tuple[float, float, str, str]:
@@ -149,11 +149,17 @@ def _families(
     return out
 
 
+def link_spans(links: Links, k: int, runs: SharedRuns | None) -> list[dict[str, int]]:
+    """The shared spans reported for link ``k`` (offsets in its first and second article, and words)."""
+    if runs is None or not runs.possible(links.shared[k]):
+        return []
+    i, j = (int(x) for x in links.pairs[k])
+    return [s.as_dict() | {"words": s.words} for s in runs.spans(i, j)]
+
+
 def _pair(ids: list[str], links: Links, k: int, source: int | None, runs: SharedRuns | None) -> PairResult:
     i, j = (int(x) for x in links.pairs[k])
-    spans = []
-    if runs is not None and runs.possible(links.shared[k]):
-        spans = [s.as_dict() | {"words": s.words} for s in runs.spans(i, j)]
+    spans = link_spans(links, k, runs)
     return PairResult(
         a=ids[i],
         b=ids[j],

@@ -76,7 +76,7 @@ from .postings import Postings, _distinct_families, _edges, _join
 from .ragged import Ragged
 from .result import ScanResult
 from .stories import family_labels, story_labels
-from .story import Idf, probe_neighbours, shared_terms
+from .story import Idf, best_per_row, probe_neighbours, shared_terms
 from .verify import Overlaps
 
 __all__ = ["DaskScanner", "local_cluster", "read_partitioned", "write_parquet"]
@@ -821,10 +821,8 @@ def _merge_rows(probes: list[tuple], k: int, min_shared: int) -> np.ndarray:
     other = owners != column_owners
     rows, columns, owners, column_owners, scores, shared = (
         x[other] for x in (rows, columns, owners, column_owners, scores, shared))
-    order = np.lexsort((columns, -scores, rows))
-    rows, owners, column_owners, shared = rows[order], owners[order], column_owners[order], shared[order]
-    start = np.searchsorted(rows, rows, side="left")
-    keep = (np.arange(len(rows)) - start < k) & (shared >= min_shared)
+    best = best_per_row(rows, columns, scores, k)
+    keep = best[shared[best] >= min_shared]
     pairs = np.sort(np.stack([owners[keep], column_owners[keep]], axis=1), axis=1).astype(np.int64).reshape(-1, 2)
     return np.unique(pairs, axis=0)
 

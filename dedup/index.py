@@ -2,7 +2,9 @@
 
 :class:`Index` is a driver, like :class:`~dedup.pipeline.Scanner`: it calls
 the same stage functions (``fingerprint``, ``BandedLSH.probe``, ``verify``,
-``representatives``, ``Idf``, ``probe_neighbours``, ``cluster_links``,
+``postings.probe``/``self_join``, ``passage_links``, ``credible``,
+``informative``, ``families_for_df``, ``representatives``, ``Idf``,
+``probe_neighbours``, ``best_per_row``, ``family_labels``, ``story_labels``,
 ``attribute``, ``assemble``) with the new articles on one side and the stored
 ones on the other, and :class:`~dedup.store.SqlStore` reads and writes the
 rows. No maths here: only which articles take part, in which order (always by
@@ -10,22 +12,33 @@ id, as in a scan), and what is written.
 
 One operation, for new articles ``N`` against the stored ones:
 
-1. candidates: stored articles with the same exact key, and those sharing an
-   LSH band key (``(band, key)`` equality in SQL), reduced to one per distinct
-   text and paired by ``BandedLSH.probe`` (within ``N``: the self-join);
-2. ``verify`` on every pair of articles carrying a candidate pair of texts;
-3. representatives: the close-copy groups (exact and near-duplicate links of the
-   verbatim tier) touched by the new links, read whole from the stored links; the
-   lowest id of each group is the one counted in the document frequencies;
-4. same story: the stored articles in the time window, TF-IDF with the index's
-   document frequencies (including ``N``), ``probe_neighbours`` for each new
-   text's ``k`` best, plus the stored texts whose own ``k``-th best cosine (kept
-   in ``topk``) the new one reaches; verified verbatim first, the rest
+1. candidates: stored articles with the same exact key, those sharing an LSH
+   band key (``(band, key)`` equality in SQL), and those holding one of the
+   new passage fingerprints that is not too common (``passages`` table); one
+   per distinct text (the lowest id), paired by ``BandedLSH.probe`` and
+   ``postings.probe`` (within ``N``: the self-joins);
+2. copy families (:mod:`dedup.family_df`): the stored families of the texts,
+   merged by the new close LSH links; the change of the family frequencies of
+   shingles and passage fingerprints (a scan's ``common_shingles`` and the
+   postings' document frequency) follows from the families' sets;
+3. verbatim tier on distinct texts: ``verify``, ``passage_links`` (passage
+   pairs and long runs), ``credible`` with the shingles common to more than
+   ``winnow_max_df`` families left out; links given to every copy;
+4. representatives: the close-copy groups touched by the new links, read whole
+   from the stored links; the lowest id of each group is counted in the
+   document frequencies;
+5. same story: the stored first copies in the time window holding a weighted
+   term of the new texts, stacked with the windows of long ones as
+   ``story_links`` stacks them, TF-IDF with the index's document frequencies
+   (including ``N``), ``probe_neighbours`` for each new row's ``k`` best, plus
+   the stored rows whose own ``k``-th best cosine (kept per row in ``topk``)
+   the new one reaches; verified and ``credible`` first, the rest
    ``same_story``, given to every copy of each text;
-5. a query then clusters the connected component of the new links over the
-   stored links (``cluster_links``) and runs attribution on its cluster; an add
-   writes the article, its band keys, its links, the counted flags and the
-   document frequencies in one transaction.
+6. a query then forms families and stories (``family_labels``,
+   ``story_labels``) on the connected component of its links over the stored
+   links, attributes its story and reports each pair's shared spans; an add
+   writes the article, its band keys, passage fingerprints, links, family,
+   counted flags, family counts and document frequencies in one transaction.
 """
 
 from __future__ import annotations
@@ -33,8 +46,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
-import itertools
-import json
 import math
 import os
 import threading
@@ -47,18 +58,44 @@ import scipy.sparse as sp
 
 from . import relation
 from .article import Article, parse_published
-from .assemble import assemble, pair_order
+from .assemble import assemble, link_spans, pair_order
 from .attribution import attribute, provenance
 from .candidates import BandedLSH
-from .cluster import cluster_links
+from .evidence import SharedRuns, credible, informative
+from .family_df import PASSAGES, SHINGLES, FamilyCounts, family_delta
 from .fingerprint import Prints, fingerprint
-from .link import Links, representatives, verify, with_cosines
+from .index_rows import (
+    FirstCopies,
+    article_of,
+    band_rows,
+    compact_columns,
+    csr_rows,
+    decode_terms,
+    decode_windows,
+    delta_rows,
+    encode_windows,
+    enter_topk,
+    extra_of,
+    kth_best,
+    link_rows,
+    links_from_rows,
+    new_windows,
+    passage_rows,
+    term_row,
+    topk_matrix,
+    topk_rows,
+)
+from .link import Links, families_for_df, representatives, verify, with_cosines
 from .params import Params
+from .pipeline import passage_links
+from .postings import Postings, probe
+from .postings import self_join as postings_join
 from .ragged import Ragged
 from .result import ClusterResult, Passage, Section
 from .sign import EMPTY_SIGNATURE_VALUE
 from .store import SqlStore, StoreError, open_store
-from .story import Idf, probe_neighbours, shared_terms
+from .stories import family_labels, story_labels
+from .story import Idf, best_per_row, probe_neighbours, shared_terms
 from .verify import Overlaps
 
 __all__ = ["Index", "Match", "QueryResult", "StoreError"]
@@ -77,9 +114,16 @@ def _locked(method: Callable[..., _T]) -> Callable[..., _T]:
     return run
 
 QUERY_ID = "<query>"
+# where a stored link was found: the verbatim tier (exact copies, LSH), the same-story search, passage
+# fingerprints and long runs; and close LSH pairs the evidence rejected, kept only to join copy families
+_VERBATIM, _STORY, _PASSAGE, _FAMILY_ONLY = 0, 1, 2, 3
+_REPORTED = (_VERBATIM, _STORY, _PASSAGE)
+_COUNTED_ONCE = (_VERBATIM, _PASSAGE)  # close links of these make the groups the df count once
+_FAMILY = (_VERBATIM, _FAMILY_ONLY)  # close links of these make copy families
 _EPSILON_DAYS = 1e-6  # the SQL window is widened by this; probe_neighbours applies the exact one
 _MAX_COMPONENT = 5000  # articles read when following stored links (clustering, close-copy groups)
 _TERM_CACHE = 100_000  # decoded term rows kept per process (immutable: keyed by seq)
+_FAMILY_CACHE = 2_000_000  # stored family counts kept by queries (until the index changes)
 _UNREAD = np.empty(0, np.float32)  # a stored article's topk not read yet
 
 
@@ -137,6 +181,79 @@ class _Node:
     counted: bool = False
     topk: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     article: Article | None = None
+    passages: np.ndarray | None = None
+    passage_positions: np.ndarray | None = None
+    family: int | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class _DfDelta:
+    """A change of the document frequencies: sorted terms and what each gains (no zero change)."""
+
+    terms: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    values: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+
+    @classmethod
+    def of(cls, rows: sp.csr_matrix, signs: Sequence[int]) -> _DfDelta:
+        """The change when the articles of ``rows`` (term counts) are counted (+1) or not any more (-1)."""
+        per_value = np.repeat(np.asarray(signs, dtype=np.int64), np.diff(rows.indptr))
+        terms, inverse = np.unique(rows.indices.astype(np.int64), return_inverse=True)
+        values = np.bincount(inverse.ravel(), weights=per_value, minlength=len(terms)).astype(np.int64)
+        return cls(terms[values != 0], values[values != 0])
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+
+@dataclass(frozen=True)
+class _Near:
+    """A same-story neighbour: row ``row_part`` of text ``row`` (0: the whole text, ``w + 1``: its
+    window ``w``) and row ``column_part`` of text ``column``, their cosine, and whether they share
+    enough weighted terms."""
+
+    row: int
+    row_part: int
+    column: int
+    column_part: int
+    score: float
+    shared: bool
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """Nodes taking part in one stage, in id order (their positions are the stage's article numbers)."""
+
+    numbers: np.ndarray
+    position: dict[int, int]
+    prints: Prints
+    days: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Families:
+    """Copy families of one operation: the label of each new article, the stored families each label
+    joins, and the family frequencies with the change."""
+
+    counts: FamilyCounts
+    label_of: dict[int, int]
+    joined: dict[int, list[int]]
+
+
+class _LazyTexts(Sequence[str]):
+    """The texts of some nodes, read from the store when first asked for (the shared runs need few)."""
+
+    def __init__(self, index: Index, nodes: dict[int, _Node], numbers: np.ndarray) -> None:
+        self.owner, self.nodes, self.numbers = index, nodes, numbers
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __getitem__(self, item: Any) -> Any:
+        node = self.nodes[int(self.numbers[item])]
+        if node.text is None:
+            node.text = str(self.owner.store.articles([int(self.numbers[item])], ("text",))[0][1])
+        return node.text
 
 
 @dataclass
@@ -148,12 +265,17 @@ class _Linked:
     links: Links
     tier: np.ndarray
     counted: dict[int, bool]
-    df_delta: dict[int, int]
+    df_delta: _DfDelta
     n_delta: int
     topk_new: dict[int, np.ndarray]
     topk_stored: dict[int, np.ndarray]
     new_terms: sp.csr_matrix | None = None
     new_prints: Prints | None = None
+    families: _Families | None = None
+
+    def reported(self) -> Links:
+        """The links a scan reports (not those kept only to join copy families)."""
+        return self.links.take(self.tier != _FAMILY_ONLY)
 
 
 class Index:
@@ -198,6 +320,9 @@ class Index:
         self._df = np.zeros(0, np.int64)
         self._n_docs = 0
         self._terms: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._everyone: FirstCopies | None = None  # queries only: a write sees its own changes
+        self._in_write = False
+        self._family_reads = FamilyCounts(self._read_family_df)
         self._windows: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         self._present: tuple[str | None, np.ndarray] = (None, np.empty(0, np.int64))
 
@@ -230,14 +355,14 @@ class Index:
     def get(self, article_id: str) -> Article | None:
         """The stored article with this id, or None."""
         row = self.store.by_id(article_id, ("id", "text", "title", "outlet", "url", "published", "extra"))
-        return _article(*row) if row else None
+        return article_of(*row) if row else None
 
     @_locked
     def stats(self) -> dict[str, Any]:
         """Counts: articles, links by relation, documents counted in the document frequencies, size."""
         with self.store.read():
             meta = self.store.meta()
-            links = self.store.link_count()
+            links = self.store.link_count(_REPORTED)
             return {
                 "articles": self.store.count(),
                 "links": sum(links.values()),
@@ -271,9 +396,12 @@ class Index:
             return self._matches_only(article, linked)
 
     def _matches_only(self, article: Article, linked: _Linked) -> QueryResult:
-        nodes, links = linked.nodes, linked.links
+        nodes, links = linked.nodes, linked.reported()
         rows = {int(r[0]): r[1:] for r in self.store.articles(
             sorted({int(n) for n in links.pairs.ravel() if n >= 0}), ("title", "outlet", "published"))}
+        numbers = sorted({int(n) for n in links.pairs.ravel()}, key=lambda n: nodes[n].id)
+        position = {n: i for i, n in enumerate(numbers)}
+        local, runs = _relabel(links, position), self._runs(nodes, np.array(numbers, dtype=np.int64))
         matches = []
         for k, (a, b) in enumerate(links.pairs.tolist()):
             query_first = a < 0
@@ -287,7 +415,7 @@ class Index:
                                                  else links.containment_b_in_a[k]),
                 containment_match_in_query=float(links.containment_b_in_a[k] if query_first
                                                  else links.containment_a_in_b[k]),
-                cosine=float(links.cosine[k]),
+                cosine=float(links.cosine[k]), spans=link_spans(local, k, runs),
                 title=title, outlet=outlet, published=parse_published(published) if published else None,
             ))
         matches.sort(key=lambda m: (-relation.code(m.relation), -max(m.jaccard, m.cosine), m.id))
@@ -329,13 +457,18 @@ class Index:
     def _writing(self) -> Iterator[None]:
         """A write transaction; on failure the caches are dropped (they may hold uncommitted changes)."""
         try:
+            self._in_write = True
             with self.store.write():
                 yield
         except BaseException:
             self._version = None
             self._terms.clear()
             self._windows.clear()
+            self._family_reads = FamilyCounts(self._read_family_df)
+            self._everyone = None
             raise
+        finally:
+            self._in_write = False
 
     @_locked
     def remove(self, article_id: str) -> bool:
@@ -379,32 +512,35 @@ class Index:
 
     def _commit_meta(self) -> None:
         version = str(int(self._meta["version"]) + 1)
+        if self._family_reads.version == self._version:  # the counts kept include this write's changes
+            self._family_reads.version = version
+        if self._everyone is not None and self._everyone.version == self._version and self._everyone.followed:
+            self._everyone.version, self._everyone.followed = version, False
+        else:
+            self._everyone = None
         self.store.set_meta({"n_docs": str(self._n_docs), "version": version, "next_seq": self._meta["next_seq"]})
         self._meta = {**self._meta, "version": version, "n_docs": str(self._n_docs)}
         self._version = version
 
-    def _apply_df(self, delta: dict[int, int], n_delta: int) -> None:
+    def _apply_df(self, delta: _DfDelta, n_delta: int) -> None:
         if delta:
-            terms = np.fromiter(delta.keys(), np.int64, len(delta))
-            values = np.fromiter(delta.values(), np.int64, len(delta))
-            self._df[terms] += values
-            self.store.add_df([(int(t), int(v)) for t, v in zip(terms, values, strict=True) if v])
+            self._df[delta.terms] += delta.values
+            self.store.add_df(list(zip(delta.terms.tolist(), delta.values.tolist(), strict=True)))
         self._n_docs += n_delta
 
-    def _idf(self, delta: dict[int, int], n_delta: int, columns: np.ndarray | None) -> Idf:
+    def _idf(self, delta: _DfDelta, n_delta: int, columns: np.ndarray | None) -> Idf:
         """The index's current weights plus ``delta``: over ``columns`` only (compact) or all terms."""
         params = self.params
         if columns is None:
             return self._full_idf(delta, n_delta)
         df = self._df[columns]
-        if delta:
-            terms = np.fromiter(delta.keys(), np.int64, len(delta))
-            values = np.fromiter(delta.values(), np.int64, len(delta))
-            inside = np.isin(terms, columns)
-            df[np.searchsorted(columns, terms[inside])] += values[inside]
+        if delta and len(columns):  # columns are sorted and distinct
+            at = np.minimum(np.searchsorted(columns, delta.terms), len(columns) - 1)
+            inside = columns[at] == delta.terms
+            df[at[inside]] += delta.values[inside]
         return Idf(self._n_docs + n_delta, df, params.max_df, params.max_df_floor, params.full_idf_docs)
 
-    def _full_idf(self, delta: dict[int, int], n_delta: int) -> Idf:
+    def _full_idf(self, delta: _DfDelta, n_delta: int) -> Idf:
         """An :class:`Idf` over the whole hashed term space (what ``attribute`` takes).
 
         A term's weight is a function of its document frequency alone, so the
@@ -413,22 +549,25 @@ class Index:
         ``Idf.weights`` computed over 2^20 terms, without computing 2^20 of them.
         """
         params = self.params
-        df = self._df.copy()
-        if delta:
-            terms = np.fromiter(delta.keys(), np.int64, len(delta))
-            df[terms] += np.fromiter(delta.values(), np.int64, len(delta))
-        full = Idf(self._n_docs + n_delta, df, params.max_df, params.max_df_floor, params.full_idf_docs)
         if self._present[0] != self._version:
             self._present = (self._version, np.flatnonzero(self._df))
         present = self._present[1]
+        df = self._df[present]
         if delta:
-            present = np.union1d(present, terms)
-            present = present[df[present] != 0]
-        compact = Idf(full.n_docs, np.concatenate(([0], df[present])), params.max_df, params.max_df_floor,
-                      params.full_idf_docs)
-        weights = np.full(len(df), compact.weights[0], dtype=compact.weights.dtype)
+            terms, values = delta.terms, delta.values
+            at = np.minimum(np.searchsorted(present, terms), max(len(present) - 1, 0))
+            inside = (present[at] == terms) if len(present) else np.zeros(len(terms), bool)
+            df = df.copy()
+            np.add.at(df, at[inside], values[inside])
+            # terms absent before: a term at df 0 has the absent weight, so their order does not matter
+            present = np.concatenate([present, terms[~inside]])
+            df = np.concatenate([df, values[~inside]])
+        n_docs = self._n_docs + n_delta
+        compact = Idf(n_docs, np.concatenate(([0], df)), params.max_df, params.max_df_floor, params.full_idf_docs)
+        weights = np.full(params.n_features, compact.weights[0], dtype=compact.weights.dtype)
         weights[present] = compact.weights[1:]
-        full.__dict__["weights"] = weights  # Idf.weights is a cached_property: this is its value
+        full = Idf(n_docs, self._df, params.max_df, params.max_df_floor, params.full_idf_docs)
+        full.__dict__["weights"] = weights  # Idf.weights is a cached_property: this is its value (only it is read)
         return full
 
     # ------------------------------------------------------------------ loading nodes
@@ -438,15 +577,20 @@ class Index:
         wanted = [s for s in seqs if s not in nodes or (full and nodes[s].shingles is None)]
         if not wanted:
             return
-        columns = ("id", "exact_key", "day", "counted", "topk") + (("signature", "shingles", "figures") if full else ())
+        columns = ("id", "exact_key", "day", "counted", "topk", "family") + (
+            ("signature", "shingles", "figures", "passages", "passage_positions") if full else ())
         for row in self.store.articles(wanted, columns):
-            seq, article_id, key, day, counted, topk = row[:6]
+            seq, article_id, key, day, counted, topk, family = row[:7]
             node = _Node(str(article_id), bytes(key), math.nan if day is None else float(day), int(seq),
-                         counted=bool(counted), topk=np.frombuffer(topk, np.float32))
+                         counted=bool(counted), topk=np.frombuffer(topk, np.float32), family=int(family))
             if full:
-                node.signature = np.frombuffer(row[6], np.uint32)
-                node.shingles = np.frombuffer(row[7], np.uint64)
-                node.figures = np.frombuffer(row[8], np.uint64)
+                node.signature = np.frombuffer(row[7], np.uint32)
+                node.shingles = np.frombuffer(row[8], np.uint64)
+                node.figures = np.frombuffer(row[9], np.uint64)
+                node.passages = np.frombuffer(row[10], np.uint64)
+                node.passage_positions = np.frombuffer(row[11], np.int64)
+            if int(seq) in nodes and nodes[int(seq)].text is not None:
+                node.text = nodes[int(seq)].text
             nodes[int(seq)] = node
 
     def _term_rows(self, nodes: dict[int, _Node], numbers: Sequence[int],
@@ -457,15 +601,15 @@ class Index:
             if len(self._terms) + len(missing) > _TERM_CACHE:
                 self._terms.clear()
             for seq, blob in self.store.articles(missing, ("terms",)):
-                self._terms[int(seq)] = _decode_terms(blob)
+                self._terms[int(seq)] = decode_terms(blob)
         rows = []
         for n in numbers:
             if n >= 0:
                 rows.append(self._terms[n])
             else:
                 assert new_terms is not None
-                rows.append(_row(new_terms, -1 - n))
-        return _csr(rows, self.params.n_features)
+                rows.append(term_row(new_terms, -1 - n))
+        return csr_rows(rows, self.params.n_features)
 
     # ------------------------------------------------------------------ linking (query and add)
 
@@ -475,56 +619,200 @@ class Index:
         for i, article in enumerate(new):
             nodes[-1 - i] = _Node(article.id, bytes(prints.exact_keys[i]), _day(article), None,
                                   prints.signatures[i], prints.shingles.row(i), prints.figures.row(i),
-                                  article=article)
+                                  article=article, passages=prints.passages.row(i),
+                                  passage_positions=prints.passage_positions.row(i), text=article.text)
         new_numbers = [-1 - i for i in range(len(new))]
         new_keys = sorted({nodes[n].key for n in new_numbers})
 
-        # 1. candidates: exact keys and LSH band keys, in SQL
+        # 1. candidates: exact keys, LSH band keys and passage fingerprints, in SQL
         found = {s for s, _ in self.store.exact_candidates(new_keys)}
         nonempty = [n for n in new_numbers if not np.all(nodes[n].signature == EMPTY_SIGNATURE_VALUE)]
         if nonempty:
             keys = self.lsh.band_keys(np.stack([_signature(nodes[n]) for n in nonempty])).view(np.int64)
-            wanted = sorted({(band, int(k)) for row in keys for band, k in enumerate(row.tolist())})
-            found.update(self.store.band_candidates(wanted))
+            wanted = np.unique(np.stack([np.broadcast_to(np.arange(keys.shape[1]), keys.shape).ravel(),
+                                         keys.ravel()], axis=1), axis=0)
+            found.update(self.store.band_candidates(list(map(tuple, wanted.tolist()))))
         self._load(found - excluded, nodes)
 
-        # text-level candidate pairs: one node per distinct text, the lowest id (as a scan's distinct texts)
-        by_key = _by_key(nodes)
-        query_texts = [by_key[k][0] for k in new_keys]
-        stored_texts = [members[0] for k, members in sorted(by_key.items()) if k not in set(new_keys)]
-        text_pairs: list[tuple[bytes, bytes]] = []
-        if query_texts and stored_texts:
-            q_sig = np.stack([_signature(nodes[n]) for n in query_texts])
-            s_sig = np.stack([_signature(nodes[n]) for n in stored_texts])
-            text_pairs += [(nodes[query_texts[q]].key, nodes[stored_texts[s]].key)
-                           for q, s in self.lsh.probe(q_sig, s_sig).tolist()]
-        if len(query_texts) > 1:
-            q_sig = np.stack([_signature(nodes[n]) for n in query_texts])
-            text_pairs += [(nodes[query_texts[i]].key, nodes[query_texts[j]].key)
-                           for i, j in self.lsh.candidate_pairs(q_sig).tolist()]
-        text_pairs += [(k, k) for k in new_keys]  # exact copies
-        pairs = _node_pairs(text_pairs, by_key, nodes, params.max_exact_group)
-
-        # 2. verify (the verbatim tier)
-        verbatim = self._verify(nodes, pairs)
-        tiers = [np.zeros(len(verbatim), np.int8)]
-        found_links = [verbatim]
+        # 2. the verbatim tier on distinct texts (each the lowest id of its copies, as a scan's)
+        by_key, texts, query, stored = self._texts(nodes, new_keys)
+        lsh_pairs = self._lsh_pairs(texts, query, stored)
+        by_lsh = verify(texts.prints, texts.prints, lsh_pairs, params)
+        families = self._families(nodes, texts, by_lsh, by_key, new_numbers)
+        # the stored texts sharing fingerprints that are not too common (only those can make pairs)
+        fingerprints = np.unique(prints.passages.values)
+        fingerprints = fingerprints[families.counts.holding(PASSAGES, fingerprints) <= params.winnow_max_df]
+        more = set(self.store.passage_holders(fingerprints.view(np.int64).tolist())) - excluded - set(nodes)
+        if more:
+            self._load(more, nodes)
+            by_key, wider, query, stored = self._texts(nodes, new_keys)
+            remap = np.array([wider.position[by_key[nodes[n].key][0]] for n in texts.numbers.tolist()],
+                             dtype=np.int64).reshape(-1)
+            if np.array_equal(wider.numbers[remap], texts.numbers):  # the same first copies: same pairs
+                lsh_pairs = remap[lsh_pairs].reshape(-1, 2)
+                by_lsh = Links(remap[by_lsh.pairs].reshape(-1, 2), *(getattr(by_lsh, f) for f in _SCORES))
+            else:
+                lsh_pairs = self._lsh_pairs(wider, query, stored)
+                by_lsh = verify(wider.prints, wider.prints, lsh_pairs, params)
+                families = self._families(nodes, wider, by_lsh, by_key, new_numbers)
+            texts = wider
+        passage_pairs = self._passage_pairs(texts, query, stored, families)
+        found_links = Links.concat([by_lsh, passage_links(texts.prints, lsh_pairs, by_lsh, passage_pairs,
+                                                          self._runs(nodes, texts.numbers), params)])
+        tier = np.concatenate([np.full(len(by_lsh), _VERBATIM, np.int8),
+                               np.full(len(found_links) - len(by_lsh), _PASSAGE, np.int8)])
+        keep = self._credible(nodes, texts, found_links, families.counts)
+        # close LSH links the evidence rejects still join copy families (a scan's families_for_df)
+        family_only = ~keep & (tier == _VERBATIM) & (found_links.relation >= relation.NEAR_DUPLICATE)
+        tier[family_only] = _FAMILY_ONLY
+        keep |= family_only
+        text_links, tier = _renumber(found_links.take(keep), texts.numbers), tier[keep]
+        exact = self._verify(nodes, _node_pairs([(k, k) for k in new_keys], by_key, nodes, params.max_exact_group))
+        expanded, expanded_tier = _expand(text_links, tier, by_key, nodes, params.max_exact_group)
+        verbatim = Links.concat([exact, expanded])
+        verbatim_tier = np.concatenate([np.full(len(exact), _VERBATIM, np.int8), expanded_tier])
 
         # 3. representatives of the touched close-copy groups, and the document-frequency change
-        counted, df_delta, n_delta = self._representatives(nodes, new_numbers, verbatim, excluded, prints)
+        credited = verbatim.take(verbatim_tier != _FAMILY_ONLY)
+        counted, df_delta, n_delta = self._representatives(nodes, new_numbers, credited, excluded, prints)
 
+        found_parts, tiers = [verbatim], [verbatim_tier]
         topk_new: dict[int, np.ndarray] = {}
         topk_stored: dict[int, np.ndarray] = {}
         if params.same_story is not None and prints.terms is not None:
-            story, topk_new, topk_stored = self._same_story(nodes, new_numbers, new_keys, verbatim, excluded,
-                                                            prints, df_delta, n_delta)
-            found_links.append(story)
-            tiers.append(np.ones(len(story), np.int8))
-        links = Links.concat(found_links)
+            story, topk_new, topk_stored = self._same_story(nodes, new_numbers, new_keys, credited, excluded,
+                                                            prints, df_delta, n_delta, families.counts)
+            found_parts.append(story)
+            tiers.append(np.full(len(story), _STORY, np.int8))
+        links = Links.concat(found_parts)
         tier = np.concatenate(tiers)
         if params.same_story is not None and prints.terms is not None and len(links):
             links = self._with_cosines(nodes, links, prints, df_delta, n_delta)
-        return _Linked(nodes, links, tier, counted, df_delta, n_delta, topk_new, topk_stored, prints.terms, prints)
+        return _Linked(nodes, links, tier, counted, df_delta, n_delta, topk_new, topk_stored, prints.terms, prints,
+                       families)
+
+    def _texts(self, nodes: dict[int, _Node],
+               new_keys: list[bytes]) -> tuple[dict[bytes, list[int]], _Texts, np.ndarray, np.ndarray]:
+        """The distinct texts of the loaded nodes (the first copy of each), and the positions of the
+        new texts and of the stored ones among them."""
+        by_key = _by_key(nodes)
+        new_key_set = set(new_keys)
+        texts = self._local(nodes, [members[0] for members in by_key.values()])
+        query = np.array([texts.position[by_key[k][0]] for k in new_keys], dtype=np.int64)
+        stored = np.array([texts.position[m[0]] for k, m in by_key.items() if k not in new_key_set], dtype=np.int64)
+        return by_key, texts, query, stored
+
+    def _local(self, nodes: dict[int, _Node], numbers: Iterable[int]) -> _Texts:
+        """Some nodes in id order, with their prints (passages too) and days."""
+        ordered = sorted(set(numbers), key=lambda n: nodes[n].id)
+        self._load([n for n in ordered if n >= 0], nodes)
+        return _Texts(np.array(ordered, dtype=np.int64), {n: i for i, n in enumerate(ordered)},
+                      _prints(nodes, ordered), np.array([nodes[n].day for n in ordered], dtype=float))
+
+    def _lsh_pairs(self, texts: _Texts, query: np.ndarray, stored: np.ndarray) -> np.ndarray:
+        """LSH candidate pairs of distinct texts (positions, lower first): the query texts against the
+        stored ones (``BandedLSH.probe``) and among themselves (the self-join)."""
+        signatures = texts.prints.signatures
+        parts = [np.empty((0, 2), np.int64)]
+        if len(query) and len(stored):
+            found = self.lsh.probe(signatures[query], signatures[stored])
+            parts.append(np.stack([query[found[:, 0]], stored[found[:, 1]]], axis=1))
+        if len(query) > 1:
+            parts.append(query[self.lsh.candidate_pairs(signatures[query])].reshape(-1, 2))
+        return _sorted_pairs(np.concatenate(parts))
+
+    def _families(self, nodes: dict[int, _Node], texts: _Texts, by_lsh: Links, by_key: dict[bytes, list[int]],
+                  new_numbers: list[int]) -> _Families:
+        """Copy families after the new texts join: the stored families of the distinct texts, merged by
+        the close LSH links (``families_for_df``), and the change of the family frequencies."""
+        n = len(texts.numbers)
+        stored_family = np.array([next((nodes[m].family for m in by_key[nodes[t].key] if m >= 0), -1)
+                                  for t in texts.numbers.tolist()], dtype=np.int64)
+        order = np.flatnonzero(stored_family >= 0)
+        order = order[np.argsort(stored_family[order], kind="stable")]
+        same = stored_family[order][1:] == stored_family[order][:-1]
+        edges = np.concatenate([by_lsh.pairs[by_lsh.relation >= relation.NEAR_DUPLICATE],
+                                np.stack([order[:-1][same], order[1:][same]], axis=1)])
+        labels = families_for_df(n, Links(edges, np.full(len(edges), relation.EXACT, np.int8),
+                                          *(np.zeros(len(edges)),) * 5))
+        new_text = stored_family < 0
+        label_of = {m: int(labels[texts.position[by_key[nodes[m].key][0]]]) for m in new_numbers}
+        joined = {label: sorted(set(stored_family[(labels == label) & ~new_text].tolist()))
+                  for label in sorted(set(label_of.values()))}
+        changed = [label for label, ids in joined.items() if len(ids) > 1 or (new_text & (labels == label)).any()]
+        old_of = {label: joined[label] for label in changed}
+        counts = FamilyCounts(self._stored_family_df)
+        old = sorted({f for ids in old_of.values() for f in ids})
+        members = self.store.family_members(old) if old else []
+        scratch = {m: nodes[m] for m in members if m in nodes}  # not ``nodes``: the query's own id may be one
+        self._load(members, scratch)
+        label_of_family = {f: label for label, ids in old_of.items() for f in ids}
+        fresh = [int(i) for i in np.flatnonzero(new_text & np.isin(labels, changed))]
+        before_groups = np.array([scratch[m].family for m in members], dtype=np.int64)
+        after_groups = np.concatenate([[label_of_family[int(f)] for f in before_groups],
+                                       labels[fresh]]).astype(np.int64)
+        for kind, column in ((SHINGLES, "shingles"), (PASSAGES, "passages")):
+            before = Ragged.from_rows([getattr(scratch[m], column) for m in members])
+            after = Ragged.concat([before, Ragged.from_rows([getattr(nodes[int(texts.numbers[i])], column)
+                                                             for i in fresh])])
+            counts.delta[kind] = family_delta(before, before_groups, after, after_groups)
+        return _Families(counts, label_of, joined)
+
+    def _stored_family_df(self, kind: int, keys: np.ndarray) -> np.ndarray:
+        """Stored family counts of keys (int64), kept in memory while the index does not change
+        (this process's own writes keep them up to date: :meth:`_add_family_counts`)."""
+        cache = self._family_reads
+        if cache.version != self._version or cache.size() > _FAMILY_CACHE:
+            cache = self._family_reads = FamilyCounts(self._read_family_df, version=self._version)
+        return cache.holding(kind, keys.view(np.uint64))
+
+    def _add_family_counts(self, kind: int, keys: np.ndarray, delta: np.ndarray) -> None:
+        """Write a change of family counts, and apply it to the counts kept in memory."""
+        self.store.add_family_df(kind, delta_rows(keys, delta))
+        self._family_reads.add(kind, keys, delta)
+
+    def _read_family_df(self, kind: int, keys: np.ndarray) -> np.ndarray:
+        found = self.store.family_df(kind, keys.tolist())
+        return np.fromiter((found.get(k, 0) for k in keys.tolist()), np.int64, len(keys))
+
+    def _passage_pairs(self, texts: _Texts, query: np.ndarray, stored: np.ndarray, families: _Families) -> np.ndarray:
+        """Pairs of distinct texts sharing passage fingerprints (positions, lower first): ``probe`` of the
+        query texts against the stored ones, ``self_join`` among the query texts, with the family
+        frequencies of the whole index."""
+        params = self.params
+        if not len(query):
+            return np.empty((0, 2), np.int64)
+        holding = families.counts.of(PASSAGES)
+
+        def postings(rows: np.ndarray) -> Postings:  # families are not read: their counts come from ``holding``
+            return Postings.build(texts.prints.passage_prints(rows, params.winnow_k, params.winnow_window),
+                                  rows, rows)
+
+        mine, theirs = postings(query), postings(stored)
+        options = (params.winnow_min_shared, params.winnow_max_df, params.winnow_max_bucket)
+        parts = [probe(mine, theirs, *options, families_holding=holding).pairs]
+        if len(query) > 1:
+            among = postings_join(theirs.rows(theirs.lookup(mine.keys)).merge(mine), *options,
+                                  families_holding=holding).pairs
+            parts.append(among[np.isin(among[:, 0], query) & np.isin(among[:, 1], query)])
+        return _sorted_pairs(np.concatenate(parts))
+
+    def _runs(self, nodes: dict[int, _Node], numbers: np.ndarray) -> SharedRuns:
+        """The shared runs of these nodes (by position), their texts read when a pair needs them."""
+        params = self.params
+        return SharedRuns(_LazyTexts(self, nodes, numbers), params.winnow_k, params.min_run_words,
+                          params.shingle_size)
+
+    def _credible(self, nodes: dict[int, _Node], texts: _Texts, links: Links, counts: FamilyCounts) -> np.ndarray:
+        """``credible`` on links between distinct texts (positions of ``texts``), with the shingles
+        common to more than ``winnow_max_df`` families of the whole index left out (``informative``)."""
+        params = self.params
+        check = (links.relation >= relation.DERIVED) & (links.relation != relation.EXACT)
+        involved = np.unique(links.pairs[check])
+        shingles = np.unique(texts.prints.shingles.take(involved).values)
+        common = shingles[counts.holding(SHINGLES, shingles) > params.winnow_max_df]
+        rare = informative(texts.prints.shingles, common)
+        return credible(links, texts.prints, self._runs(nodes, texts.numbers), texts.days, params, rare)
 
     def _verify(self, nodes: dict[int, _Node], pairs: list[tuple[int, int]]) -> Links:
         """``verify`` on node pairs ``(a, b)``, ``a`` the lower id; pairs of the result are node numbers."""
@@ -535,7 +823,7 @@ class Index:
 
     def _representatives(
         self, nodes: dict[int, _Node], new_numbers: list[int], verbatim: Links, excluded: set[int], prints: Prints
-    ) -> tuple[dict[int, bool], dict[int, int], int]:
+    ) -> tuple[dict[int, bool], _DfDelta, int]:
         """Which articles of the touched close-copy groups are counted in the document frequencies
         (``representatives``: the lowest id of each group), and the change it makes to them."""
         close = verbatim.take(verbatim.relation >= relation.NEAR_DUPLICATE)
@@ -556,21 +844,21 @@ class Index:
             counted[n] = flag
             if flag != before:
                 changed.append((n, 1 if flag else -1))
-        df_delta: dict[int, int] = {}
+        df_delta = _DfDelta()
         if changed and prints.terms is not None:
             rows = self._term_rows(nodes, [n for n, _ in changed], prints.terms)
-            for (_, sign), start, end in zip(changed, rows.indptr[:-1], rows.indptr[1:], strict=True):
-                for term in rows.indices[start:end].tolist():
-                    df_delta[term] = df_delta.get(term, 0) + sign
+            df_delta = _DfDelta.of(rows, [sign for _, sign in changed])
         return counted, df_delta, sum(sign for _, sign in changed)
 
-    def _component(self, seqs: set[int], excluded: set[int], close_only: bool) -> Links:
-        """The stored links of the connected component(s) of these articles (node numbers = seqs)."""
+    def _component(self, seqs: set[int], excluded: set[int], close_only: bool,
+                   tiers: Sequence[int] = _COUNTED_ONCE) -> Links:
+        """The stored links of these tiers in the connected component(s) of these articles (node
+        numbers = seqs); ``close_only``: exact and near-duplicate links only."""
         seen = set(seqs) - excluded
         frontier = set(seen)
         rows: dict[tuple[int, int], tuple[Any, ...]] = {}
         while frontier and len(seen) < _MAX_COMPONENT:
-            found = self.store.links_of(sorted(frontier), close_only=close_only)
+            found = self.store.links_of(sorted(frontier), tiers, close_only=close_only)
             frontier = set()
             for row in found:
                 a, b = int(row[0]), int(row[1])
@@ -581,7 +869,7 @@ class Index:
                     if n not in seen:
                         seen.add(n)
                         frontier.add(n)
-        return _links_from_rows(list(rows.values()))
+        return links_from_rows(list(rows.values()))
 
     def _same_story(
         self,
@@ -591,8 +879,9 @@ class Index:
         known: Links,
         excluded: set[int],
         prints: Prints,
-        df_delta: dict[int, int],
+        df_delta: _DfDelta,
         n_delta: int,
+        counts: FamilyCounts,
     ) -> tuple[Links, dict[int, np.ndarray], dict[int, np.ndarray]]:
         """Same-story links of the new texts: their ``k`` nearest stored (or new) texts in the window,
         and the stored texts whose own ``k``-th best cosine they reach; verified verbatim first."""
@@ -604,29 +893,30 @@ class Index:
         by_key_new = _by_key({n: nodes[n] for n in new_numbers})
         rows = [by_key_all[key][0] for key in new_keys]
         new_key_set = set(new_keys)
-        own: list[tuple[int, int, float, bool]] = []  # (row, column, cosine, enough shared terms), nodes
-        every: list[tuple[int, int, float, bool]] = []
+        own: list[_Near] = []
+        every: list[_Near] = []
         for group in _time_groups([nodes[n].day for n in rows], params.window_days):
             self._neighbours(nodes, [rows[i] for i in group], rows, new_key_set, excluded, prints, df_delta,
                              n_delta, own, every)
-        best: dict[int, list[float]] = {n: [] for n in rows}
-        for r, _, score, _ in own:
-            best[r].append(score)
+        best: dict[tuple[int, int], list[float]] = {}
+        for near in own:
+            best.setdefault((near.row, near.row_part), []).append(near.score)
         topk_new = {}
         for n in rows:
-            scores = np.sort(np.array(best[n], dtype=np.float32))[::-1]
+            found = [best.get((n, part), []) for part in range(1 + self._n_windows(nodes, n, prints))]
             for member in by_key_new[nodes[n].key]:
-                topk_new[member] = scores
-        stored = [(r, c, score, shared) for r, c, score, shared in every if c >= 0]
-        unread = sorted({c for _, c, _, _ in stored if nodes[c].topk is _UNREAD})
+                topk_new[member] = topk_rows(found, k)
+        stored = [near for near in every if near.column >= 0]
+        unread = sorted({near.column for near in stored if nodes[near.column].topk is _UNREAD})
         for seq, blob in self.store.topk(unread).items():
             nodes[seq].topk = np.frombuffer(blob, np.float32)
-        reverse = [(r, c) for r, c, score, shared in stored if shared and score >= _kth(nodes[c].topk, k)]
+        reverse = [(near.row, near.column) for near in stored
+                   if near.shared and near.score >= kth_best(nodes[near.column].topk, near.column_part, k)]
         topk_stored: dict[int, np.ndarray] = {}
-        for _, c, score, _ in stored:
-            current = topk_stored.get(c, nodes[c].topk)
-            topk_stored[c] = np.sort(np.append(current, np.float32(score)))[::-1][:k].astype(np.float32)
-        candidates = sorted({(r, c) for r, c, _, shared in own if shared} | set(reverse))
+        for near in stored:
+            current = topk_stored.get(near.column, topk_matrix(nodes[near.column].topk, k))
+            topk_stored[near.column] = enter_topk(current, near.column_part, near.score, k)
+        candidates = sorted({(near.row, near.column) for near in own if near.shared} | set(reverse))
         known_texts = {frozenset((nodes[int(a)].key, nodes[int(b)].key)) for a, b in known.pairs}
         text_pairs = []
         for r, c in candidates:
@@ -638,6 +928,10 @@ class Index:
             return Links.empty(), topk_new, topk_stored
         self._load([n for p in text_pairs for n in p if n >= 0], nodes)
         copies = self._verify(nodes, text_pairs)
+        if len(copies):  # the evidence decides which verified copies are copies (the others: same_story)
+            local = self._local(nodes, copies.pairs.ravel().tolist())
+            in_local = _relabel(copies, local.position)
+            copies = copies.take(self._credible(nodes, local, in_local, counts))
         verbatim = {(int(a), int(b)) for a, b in copies.pairs}
         story = [p for p in text_pairs if p not in verbatim]
         # every copy of each text takes its links (as a scan's expand)
@@ -670,10 +964,10 @@ class Index:
         new_keys: set[bytes],
         excluded: set[int],
         prints: Prints,
-        df_delta: dict[int, int],
+        df_delta: _DfDelta,
         n_delta: int,
-        own: list[tuple[int, int, float, bool]],
-        every: list[tuple[int, int, float, bool]],
+        own: list[_Near],
+        every: list[_Near],
     ) -> None:
         """``probe_neighbours`` for some new texts (close in time) against the first copies in their
         window and the batch's other texts: each row's ``k`` best (``own``) and every pair above
@@ -682,46 +976,93 @@ class Index:
         assert params.same_story is not None
         k = params.story_neighbours
         days = np.array([nodes[n].day for n in rows])
-        if params.window_days is None or not np.isfinite(days).all():
-            window = self.store.window(None, None)
+        low = high = None
+        if params.window_days is not None and np.isfinite(days).all():
+            low = float(days.min()) - params.window_days - _EPSILON_DAYS
+            high = float(days.max()) + params.window_days + _EPSILON_DAYS
+        if self._in_write:
+            window = self.store.window(low, high)
         else:
-            window = self.store.window(float(days.min()) - params.window_days - _EPSILON_DAYS,
-                                       float(days.max()) + params.window_days + _EPSILON_DAYS)
+            window = self._sharing(self._weighted_terms(nodes, rows, prints, df_delta, n_delta), low, high)
         info = {w[0]: w for w in window if w[0] not in excluded and w[2] not in new_keys}
         for seq, article_id, key, day in info.values():
             if seq not in nodes:
                 nodes[seq] = _Node(article_id, key, math.nan if day is None else float(day), seq, topk=_UNREAD)
         entries = sorted([(w[1], w[0]) for w in info.values()] + [(nodes[n].id, n) for n in batch_rows])
         columns = [n for _, n in entries]
-        counts = self._term_rows(nodes, columns, prints.terms)
-        used, compact = _compact(counts)
-        column_vectors = self._idf(df_delta, n_delta, used).transform(compact)
+        # stacked as story_links stacks them: every text, then the windows of each long one
+        windows, offsets = self._window_rows(columns, prints)
+        counts = sp.vstack([self._term_rows(nodes, columns, prints.terms), windows]).tocsr()
+        used, compact = compact_columns(counts)
+        vectors = self._idf(df_delta, n_delta, used).transform(compact)
+        sizes = np.diff(offsets)
+        owner = np.concatenate([np.arange(len(columns)), np.repeat(np.arange(len(columns)), sizes)])
+        part = np.concatenate([np.zeros(len(columns), np.int64), np.arange(int(offsets[-1])) -
+                               np.repeat(offsets[:-1], sizes) + 1])
+        column_days = np.array([info[n][3] if n in info else nodes[n].day for n in columns], dtype=float)[owner]
         column_of = {n: i for i, n in enumerate(columns)}
-        row_vectors = column_vectors[[column_of[n] for n in rows]]
-        row_days = np.array([nodes[n].day for n in rows])
-        column_days = np.array([info[n][3] if n in info else nodes[n].day for n in columns], dtype=float)
-        self_column = np.array([column_of[n] for n in rows])
-        for width, out in ((k + 1, own), (len(columns), every)):
-            pairs, scores = probe_neighbours(row_vectors, row_days, column_vectors, column_days, k=width,
+        mine = np.array([column_of[n] for n in rows])
+        stacked_rows = np.flatnonzero(np.isin(owner, mine))
+        row_vectors, row_days, row_owner = vectors[stacked_rows], column_days[stacked_rows], owner[stacked_rows]
+        extra = int(1 + sizes[mine].max()) if len(mine) else 1  # the rows of a text's own that can be among its best
+        for width, out in ((k + extra, own), (len(owner), every)):
+            pairs, scores = probe_neighbours(row_vectors, row_days, vectors, column_days, k=width,
                                              min_cosine=params.same_story, window_days=params.window_days,
                                              min_shared_terms=0)
-            keep = pairs[:, 1] != self_column[pairs[:, 0]]
+            keep = row_owner[pairs[:, 0]] != owner[pairs[:, 1]]
             pairs, scores = pairs[keep], scores[keep]
-            if width == k + 1:
-                pairs, scores = _best_k(pairs, scores, k)
-            shared = shared_terms(row_vectors, column_vectors, pairs) >= params.story_min_terms \
+            if width == k + extra:
+                best = np.sort(best_per_row(pairs[:, 0], pairs[:, 1], scores, k))
+                pairs, scores = pairs[best], scores[best]
+            shared = shared_terms(row_vectors, vectors, pairs) >= params.story_min_terms \
                 if len(pairs) else np.zeros(0, bool)
-            out.extend((rows[r], columns[c], float(score), bool(ok)) for (r, c), score, ok in zip(
-                pairs.tolist(), scores.tolist(), shared.tolist(), strict=True))
+            r, c = stacked_rows[pairs[:, 0]], pairs[:, 1]
+            out.extend(_Near(columns[a], int(pa), columns[b], int(pb), float(score), bool(ok))
+                       for a, pa, b, pb, score, ok in zip(owner[r].tolist(), part[r].tolist(), owner[c].tolist(),
+                                                          part[c].tolist(), scores.tolist(), shared.tolist(),
+                                                          strict=True))
+
+    def _weighted_terms(self, nodes: dict[int, _Node], rows: list[int], prints: Prints,
+                        df_delta: _DfDelta, n_delta: int) -> np.ndarray:
+        """The terms of these texts that have a weight (not too common) with the current frequencies."""
+        used = np.unique(self._term_rows(nodes, rows, prints.terms).indices).astype(np.int64)
+        return used[self._idf(df_delta, n_delta, used).weights > 0]
+
+    def _sharing(self, terms: np.ndarray, low: float | None,
+                 high: float | None) -> list[tuple[int, str, bytes, float | None]]:
+        """The stored first copies dated in ``[low, high]`` (any date when None) or undated that hold
+        any of these terms: the only ones whose cosine with texts made of them can be above 0, so the
+        only columns the search needs (``probe_neighbours`` keeps no column below ``same_story`` > 0).
+        From an in-memory copy of every first copy's term counts (read once; this process's writes
+        keep it up to date, another process's make it read again)."""
+        everyone = self._everyone
+        if everyone is None or everyone.version != self._version:
+            everyone = self._everyone = FirstCopies(self._version, self.store.first_copies(), self.params.n_features)
+        return everyone.holding(terms, low, high)
+
+    def _follow_first_copies(self, keys: list[bytes]) -> None:
+        """Inside a write: the in-memory first copies of these texts re-read (see :class:`FirstCopies`)."""
+        everyone = self._everyone
+        if everyone is not None and everyone.version == self._version and keys:
+            everyone.replace(keys, self.store.first_copies(keys))
+            everyone.followed = True
+
+    def _n_windows(self, nodes: dict[int, _Node], n: int, prints: Prints) -> int:
+        """How many windows an article has (long ones only)."""
+        if n < 0:
+            return len(new_windows(prints, -1 - n))
+        if n not in self._windows:
+            self._window_rows([n], prints)
+        return len(self._windows[n])
 
     def _with_cosines(self, nodes: dict[int, _Node], links: Links, new: Prints,
-                      df_delta: dict[int, int], n_delta: int) -> Links:
+                      df_delta: _DfDelta, n_delta: int) -> Links:
         """``with_cosines`` on the linked articles: whole articles and the windows of long ones, weighted
         with the index's document frequencies (over the terms in use: the same values)."""
         numbers = sorted({int(n) for n in links.pairs.ravel()}, key=lambda n: nodes[n].id)
         counts = self._term_rows(nodes, numbers, new.terms)
         windows, offsets = self._window_rows(numbers, new)
-        used, compact = _compact(sp.vstack([counts, windows]).tocsr())
+        used, compact = compact_columns(sp.vstack([counts, windows]).tocsr())
         idf = self._idf(df_delta, n_delta, used)
         terms, window_counts = compact[: len(numbers)], compact[len(numbers) :]
         side = Prints(np.zeros(len(numbers), "S16"), Ragged.empty(len(numbers)), Ragged.empty(len(numbers)),
@@ -737,23 +1078,23 @@ class Index:
             if len(self._windows) + len(missing) > _TERM_CACHE:
                 self._windows.clear()
             for seq, blob in self.store.articles(missing, ("windows",)):
-                self._windows[int(seq)] = _decode_windows(blob)
+                self._windows[int(seq)] = decode_windows(blob)
         rows: list[tuple[np.ndarray, np.ndarray]] = []
         sizes = []
         for n in numbers:
-            found = self._windows[n] if n >= 0 else _new_windows(new, -1 - n)
+            found = self._windows[n] if n >= 0 else new_windows(new, -1 - n)
             rows.extend(found)
             sizes.append(len(found))
         offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-        return _csr(rows, self.params.n_features), offsets
+        return csr_rows(rows, self.params.n_features), offsets
 
     # ------------------------------------------------------------------ the query's cluster and passages
 
     def _describe(self, article: Article, linked: _Linked, excluded: set[int]) -> QueryResult:
         params = self.params
-        nodes, links = linked.nodes, linked.links
+        nodes, links = linked.nodes, linked.reported()
         matched = sorted({int(n) for n in links.pairs.ravel() if n >= 0})
-        stored = self._component(set(matched), excluded, close_only=False)
+        stored = self._component(set(matched), excluded, close_only=False, tiers=_REPORTED)
         self._load({int(n) for n in stored.pairs.ravel()}, nodes, full=False)
         if linked.new_prints is not None and linked.new_terms is not None and len(stored):
             stored = self._with_cosines(nodes, stored, linked.new_prints, linked.df_delta, linked.n_delta)
@@ -761,7 +1102,8 @@ class Index:
         members = sorted({int(n) for n in every.pairs.ravel()} | {-1}, key=lambda n: nodes[n].id)
         position = {n: i for i, n in enumerate(members)}
         local = _relabel(every, position)
-        labels = cluster_links(len(members), local, params.min_density)
+        families = family_labels(len(members), local, params.min_density)
+        labels = story_labels(len(members), local, families, params.story_resolution)
         mine = labels[position[-1]]
         keep = [n for n in members if n == -1 or n in set(matched) or (mine >= 0 and labels[position[n]] == mine)]
         articles = self._articles(nodes, keep, article)
@@ -770,6 +1112,7 @@ class Index:
         chosen = every.take(inside) if len(every) else every
         local_links = _relabel(chosen, shown)
         sub_labels = np.array([0 if mine >= 0 and labels[position[n]] == mine else -1 for n in keep], np.int64)
+        sub_families = np.where(sub_labels >= 0, families[[position[n] for n in keep]], -1)
         # only links inside the cluster and the query's own links are reported
         own = np.any(local_links.pairs == shown[-1], axis=1) if len(local_links) else np.zeros(0, bool)
         in_cluster = (sub_labels[local_links.pairs[:, 0]] >= 0) & (sub_labels[local_links.pairs[:, 1]] >= 0) \
@@ -778,8 +1121,13 @@ class Index:
         shingles = Ragged.from_rows([self._shingles(nodes, n) for n in keep])
         idf = self._idf(linked.df_delta, linked.n_delta, None) if params.same_story is not None else None
         passages = attribute(articles, shingles, sub_labels, idf, params)
-        result = assemble(articles, [], local_links, sub_labels, sub_labels, passages,
+        result = assemble(articles, [], local_links, sub_labels, sub_families, passages,
                           *provenance(articles, passages, sub_labels, local_links))
+        # the spans of the query's own pairs only (a scan reports them for every pair)
+        runs = SharedRuns([a.text for a in articles], params.winnow_k, params.min_run_words, params.shingle_size)
+        ids = [a.id for a in articles]
+        spans = {ids[int(b if a == shown[-1] else a)]: link_spans(local_links, k, runs)
+                 for k, (a, b) in enumerate(local_links.pairs.tolist()) if shown[-1] in (a, b)}
         me = result.article(article.id)
         matches = []
         for pair in sorted(result.pairs, key=pair_order):
@@ -795,6 +1143,7 @@ class Index:
                 containment_match_in_query=pair.containment_b_in_a if query_first else pair.containment_a_in_b,
                 cosine=pair.cosine,
                 source=pair.source,
+                spans=spans.get(other, []),
                 title=other_article.title,
                 outlet=other_article.outlet,
                 published=other_article.published,
@@ -812,7 +1161,7 @@ class Index:
     def _articles(self, nodes: dict[int, _Node], numbers: list[int], query: Article) -> list[Article]:
         rows = {int(r[0]): r[1:] for r in self.store.articles(
             [n for n in numbers if n >= 0], ("id", "text", "title", "outlet", "url", "published", "extra"))}
-        return [query if n < 0 else _article(*rows[n]) for n in numbers]
+        return [query if n < 0 else article_of(*rows[n]) for n in numbers]
 
     # ------------------------------------------------------------------ writing
 
@@ -829,35 +1178,89 @@ class Index:
             next_seq = int(self._meta["next_seq"])
             seq_of = {-1 - i: next_seq + i for i in range(len(batch))}
             self._meta["next_seq"] = str(next_seq + len(batch))
+            family_of = self._write_families(linked, seq_of)
             rows = []
             for i, article in enumerate(batch):
                 node = linked.nodes[-1 - i]
-                terms = _row(prints.terms, i) if prints.terms is not None else None
+                terms = term_row(prints.terms, i) if prints.terms is not None else None
                 rows.append((
                     seq_of[-1 - i], article.id, article.published.isoformat() if article.published else None,
                     None if math.isnan(node.day) else node.day, article.outlet, article.title, article.url,
-                    article.text, _extra(article), node.key, prints.signatures[i].tobytes(),
+                    article.text, extra_of(article), node.key, prints.signatures[i].tobytes(),
                     prints.shingles.row(i).tobytes(), prints.figures.row(i).tobytes(),
                     terms[0].tobytes() + terms[1].tobytes() if terms is not None else None,
-                    _encode_windows(_new_windows(prints, i)),
+                    encode_windows(new_windows(prints, i)),
                     int(linked.counted.get(-1 - i, True)),
                     linked.topk_new.get(-1 - i, np.empty(0, np.float32)).astype(np.float32).tobytes(),
+                    prints.passages.row(i).tobytes(), prints.passage_positions.row(i).astype(np.int64).tobytes(),
+                    family_of[-1 - i],
                 ))
                 if terms is not None:
                     self._terms[seq_of[-1 - i]] = terms
             self.store.insert_articles(rows)
+            self.store.insert_passages(passage_rows([seq_of[-1 - i] for i in range(len(batch))], prints.passages))
             nonempty = [i for i in range(len(batch)) if not np.all(prints.signatures[i] == EMPTY_SIGNATURE_VALUE)]
             if nonempty:
                 keys = self.lsh.band_keys(prints.signatures[nonempty]).view(np.int64)
-                self.store.insert_bands([(band, int(k), seq_of[-1 - i]) for i, row in zip(nonempty, keys, strict=True)
-                                         for band, k in enumerate(row.tolist())])
-            self.store.insert_links(_link_rows(linked.links, linked.tier, lambda n: seq_of.get(n, n)))
+                self.store.insert_bands(band_rows(keys, np.array([seq_of[-1 - i] for i in nonempty])))
+            self.store.insert_links(link_rows(linked.links, linked.tier, lambda n: seq_of.get(n, n)))
             self.store.set_counted([(n, int(flag)) for n, flag in linked.counted.items() if n >= 0])
             self.store.renumber_copies(sorted({bytes(k) for k in prints.exact_keys}))
+            self._follow_first_copies(sorted({bytes(k) for k in prints.exact_keys}))
             self.store.set_topk([(seq, blob.tobytes()) for seq, blob in linked.topk_stored.items()])
             self._apply_df(linked.df_delta, linked.n_delta)
             self._commit_meta()
         return len(batch)
+
+    def _write_families(self, linked: _Linked, seq_of: dict[int, int]) -> dict[int, int]:
+        """The copy family of each new article (the lowest stored family it joins, else its label's
+        lowest seq), the stored families merged into it, and the new family frequencies."""
+        families = linked.families
+        assert families is not None
+        fresh: dict[int, int] = {}
+        for n, label in sorted(families.label_of.items(), key=lambda item: seq_of[item[0]]):
+            fresh.setdefault(label, seq_of[n])
+        family_of = {}
+        for n, label in families.label_of.items():
+            joined = families.joined.get(label, [])
+            family_of[n] = joined[0] if joined else fresh[label]
+        for joined in families.joined.values():
+            if len(joined) > 1:
+                self.store.merge_families(joined[0], joined[1:])
+        for kind, (keys, delta) in families.counts.delta.items():
+            self._add_family_counts(kind, keys, delta)
+        return family_of
+
+    def _remove_families(self, gone: set[int], nodes: dict[int, _Node]) -> None:
+        """Copy families after articles leave: the rest of each family they were in, split into the
+        connected parts of its family links (``families_for_df``), each numbered by its lowest seq;
+        the family frequencies follow."""
+        members = self.store.family_members(sorted({_family(nodes[n]) for n in gone}))
+        self._load(members, nodes)
+        remaining = [m for m in members if m not in gone]
+        position = {m: i for i, m in enumerate(remaining)}
+        stored = self._component(set(remaining), gone, close_only=True, tiers=_FAMILY)
+        inside = [k for k, (a, b) in enumerate(stored.pairs.tolist()) if a in position and b in position]
+        edges = [(position[int(a)], position[int(b)]) for a, b in stored.pairs[inside].tolist()]
+        by_key: dict[bytes, int] = {}
+        for m in remaining:  # copies of one text are one text, linked to its first copy or not
+            first = by_key.setdefault(nodes[m].key, position[m])
+            if first != position[m]:
+                edges.append((first, position[m]))
+        pairs = np.array(edges, dtype=np.int64).reshape(-1, 2)
+        labels = families_for_df(len(remaining), Links(pairs, np.full(len(pairs), relation.EXACT, np.int8),
+                                                       *(np.zeros(len(pairs)),) * 5))
+        lowest = {int(label): remaining[int(np.flatnonzero(labels == label)[0])] for label in np.unique(labels)}
+        after = np.array([lowest[int(label)] for label in labels], dtype=np.int64)
+        self.store.set_family([(m, int(f)) for m, f in zip(remaining, after.tolist(), strict=True)
+                               if f != nodes[m].family])
+        before = np.array([_family(nodes[m]) for m in members], dtype=np.int64)
+        for kind, column in ((SHINGLES, "shingles"), (PASSAGES, "passages")):
+            keys, delta = family_delta(Ragged.from_rows([getattr(nodes[m], column) for m in members]), before,
+                                       Ragged.from_rows([getattr(nodes[m], column) for m in remaining]), after)
+            self._add_family_counts(kind, keys, delta)
+        for m, f in zip(remaining, after.tolist(), strict=True):
+            nodes[m].family = int(f)
 
     def _remove(self, seqs: list[int]) -> None:
         """Delete articles inside the current write transaction; promote new representatives."""
@@ -876,12 +1279,10 @@ class Index:
         changed = [(n, -1) for n in seqs if nodes[n].counted]
         changed += [(n, 1 if flag else -1) for n, flag in zip(remaining, flags.tolist(), strict=True)
                     if flag != nodes[n].counted]
-        delta: dict[int, int] = {}
+        delta = _DfDelta()
         if changed and self.params.same_story is not None:
             rows = self._term_rows(nodes, [n for n, _ in changed], None)
-            for (_, sign), start, end in zip(changed, rows.indptr[:-1], rows.indptr[1:], strict=True):
-                for term in rows.indices[start:end].tolist():
-                    delta[term] = delta.get(term, 0) + sign
+            delta = _DfDelta.of(rows, [sign for _, sign in changed])
         self.store.set_counted([(n, int(flag)) for n, flag in zip(remaining, flags.tolist(), strict=True)
                                 if flag != nodes[n].counted])
         band_rows = []
@@ -892,8 +1293,12 @@ class Index:
                 keys = self.lsh.band_keys(signature[None, :]).view(np.int64)[0]
                 band_rows += [(band, int(k), n) for band, k in enumerate(keys.tolist())]
         self.store.delete_bands(band_rows)
+        self._remove_families(gone, nodes)
+        self.store.delete_passages(passage_rows(seqs, Ragged.from_rows([_or_empty(nodes[n].passages, np.uint64)
+                                                                         for n in seqs])))
         self.store.delete_articles(seqs)
         self.store.renumber_copies(sorted({nodes[n].key for n in seqs}))
+        self._follow_first_copies(sorted({nodes[n].key for n in seqs}))
         self._apply_df(delta, sum(sign for _, sign in changed))
         for n in seqs:
             self._terms.pop(n, None)
@@ -935,17 +1340,6 @@ def _day(article: Article) -> float:
     return article.published.timestamp() / 86400.0 if article.published else math.nan
 
 
-def _article(article_id: Any, text: Any, title: Any, outlet: Any, url: Any, published: Any, extra: Any) -> Article:
-    return Article(str(article_id), str(text), title, outlet, url, parse_published(published) if published else None,
-                   extra=json.loads(extra) if extra else {})
-
-
-def _extra(article: Article) -> str | None:
-    if not article.extra:
-        return None
-    return json.dumps(article.extra, sort_keys=True, default=str)
-
-
 def _by_key(nodes: dict[int, _Node]) -> dict[bytes, list[int]]:
     """Nodes of each exact key, lowest id first."""
     out: dict[bytes, list[int]] = {}
@@ -981,15 +1375,52 @@ def _node_pairs(text_pairs: list[tuple[bytes, bytes]], by_key: dict[bytes, list[
 
 
 def _prints(nodes: dict[int, _Node], numbers: list[int]) -> Prints:
-    shingles, figures, signatures = [], [], []
-    for n in numbers:
-        node = nodes[n]
+    """The prints of some nodes (no term counts)."""
+    chosen = [nodes[n] for n in numbers]
+    for node in chosen:
         assert node.shingles is not None and node.figures is not None and node.signature is not None
-        shingles.append(node.shingles)
-        figures.append(node.figures)
-        signatures.append(node.signature)
-    return Prints(np.array([nodes[n].key for n in numbers], dtype="S16"), Ragged.from_rows(figures),
-                  Ragged.from_rows(shingles), np.stack(signatures), None)
+    signatures = np.stack([_signature(node) for node in chosen]) if chosen else np.empty((0, 1), np.uint32)
+    return Prints(np.array([node.key for node in chosen], dtype="S16"),
+                  Ragged.from_rows([node.figures for node in chosen]),  # type: ignore[misc]
+                  Ragged.from_rows([node.shingles for node in chosen]),  # type: ignore[misc]
+                  signatures, None,
+                  passages=Ragged.from_rows([_or_empty(node.passages, np.uint64) for node in chosen]),
+                  passage_positions=Ragged.from_rows([_or_empty(node.passage_positions, np.int64)
+                                                      for node in chosen], dtype=np.int64))
+
+
+def _family(node: _Node) -> int:
+    assert node.family is not None
+    return node.family
+
+
+def _or_empty(values: np.ndarray | None, dtype: type) -> np.ndarray:
+    return values if values is not None else np.empty(0, dtype)
+
+
+def _sorted_pairs(pairs: np.ndarray) -> np.ndarray:
+    """Distinct pairs, lower position first, sorted."""
+    pairs = np.sort(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), axis=1)
+    return np.unique(pairs, axis=0) if len(pairs) else pairs
+
+
+def _expand(links: Links, tier: np.ndarray, by_key: dict[bytes, list[int]], nodes: dict[int, _Node],
+            max_group: int) -> tuple[Links, np.ndarray]:
+    """Links between distinct texts (node numbers) given to every copy of each end that makes a pair
+    with a new article (``_node_pairs``: the scan's ``expand`` with its cap), with their tier."""
+    chosen, swapped, pairs = [], [], []
+    for k, (a, b) in enumerate(links.pairs.tolist()):
+        for x, y in _node_pairs([(nodes[a].key, nodes[b].key)], by_key, nodes, max_group):
+            chosen.append(k)
+            swapped.append(nodes[x].key != nodes[a].key)
+            pairs.append((x, y))
+    if not chosen:
+        return Links.empty(), np.empty(0, np.int8)
+    grown, swap = links.take(np.array(chosen)), np.array(swapped)
+    return Links(np.array(pairs, dtype=np.int64), grown.relation, grown.shared, grown.jaccard,
+                 np.where(swap, grown.containment_b_in_a, grown.containment_a_in_b),
+                 np.where(swap, grown.containment_a_in_b, grown.containment_b_in_a),
+                 grown.cosine), tier[np.array(chosen)]
 
 
 def _renumber(links: Links, numbers: np.ndarray) -> Links:
@@ -999,89 +1430,6 @@ def _renumber(links: Links, numbers: np.ndarray) -> Links:
 def _relabel(links: Links, position: dict[int, int]) -> Links:
     local = np.array([[position[int(a)], position[int(b)]] for a, b in links.pairs], dtype=np.int64)
     return Links(local.reshape(-1, 2), *(getattr(links, f) for f in _SCORES))
-
-
-def _links_from_rows(rows: list[tuple[Any, ...]]) -> Links:
-    if not rows:
-        return Links.empty()
-    a, b, rel, _tier, shared, jaccard, c_ab, c_ba, cosine = (np.array(col) for col in zip(*rows, strict=True))
-    return Links(np.stack([a, b], axis=1).astype(np.int64), rel.astype(np.int8), shared.astype(float),
-                 jaccard.astype(float), c_ab.astype(float), c_ba.astype(float), cosine.astype(float))
-
-
-def _link_rows(links: Links, tier: np.ndarray, seq: Any) -> list[tuple[Any, ...]]:
-    return [
-        (seq(int(a)), seq(int(b)), int(r), int(t), int(s), float(j), float(cab), float(cba), float(c))
-        for (a, b), r, t, s, j, cab, cba, c in zip(
-            links.pairs.tolist(), links.relation.tolist(), tier.tolist(), links.shared.tolist(),
-            links.jaccard.tolist(), links.containment_a_in_b.tolist(), links.containment_b_in_a.tolist(),
-            links.cosine.tolist(), strict=True)
-    ]
-
-
-def _row(matrix: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row ``i`` of a CSR matrix as (int32 columns, float32 values): the stored form of term counts."""
-    start, end = matrix.indptr[i], matrix.indptr[i + 1]
-    return matrix.indices[start:end].astype(np.int32), matrix.data[start:end].astype(np.float32)
-
-
-def _decode_terms(blob: bytes | None) -> tuple[np.ndarray, np.ndarray]:
-    if not blob:
-        return np.empty(0, np.int32), np.empty(0, np.float32)
-    half = len(blob) // 2
-    return np.frombuffer(blob[:half], np.int32), np.frombuffer(blob[half:], np.float32)
-
-
-def _new_windows(prints: Prints, i: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The windows of new article ``i`` as stored rows."""
-    if prints.windows is None or prints.window_offsets is None:
-        return []
-    return [_row(prints.windows, w) for w in range(int(prints.window_offsets[i]), int(prints.window_offsets[i + 1]))]
-
-
-def _encode_windows(rows: list[tuple[np.ndarray, np.ndarray]]) -> bytes:
-    sizes = np.array([len(r[0]) for r in rows], dtype=np.int32)
-    return b"".join([np.int32(len(rows)).tobytes(), sizes.tobytes(), *(r[0].tobytes() for r in rows),
-                     *(r[1].tobytes() for r in rows)])
-
-
-def _decode_windows(blob: bytes | None) -> list[tuple[np.ndarray, np.ndarray]]:
-    if not blob:
-        return []
-    count = int(np.frombuffer(blob, np.int32, 1)[0])
-    sizes = np.frombuffer(blob, np.int32, count, 4)
-    total = int(sizes.sum())
-    indices = np.frombuffer(blob, np.int32, total, 4 + 4 * count)
-    data = np.frombuffer(blob, np.float32, total, 4 + 4 * count + 4 * total)
-    bounds = np.concatenate(([0], np.cumsum(sizes)))
-    return [(indices[a:b], data[a:b]) for a, b in itertools.pairwise(bounds.tolist())]
-
-
-def _csr(rows: list[tuple[np.ndarray, np.ndarray]], n_features: int) -> sp.csr_matrix:
-    sizes = np.array([len(r[0]) for r in rows], dtype=np.int64)
-    indptr = np.concatenate(([0], np.cumsum(sizes)))
-    indices = np.concatenate([r[0] for r in rows]) if rows else np.empty(0, np.int32)
-    data = np.concatenate([r[1] for r in rows]) if rows else np.empty(0, np.float32)
-    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), n_features))
-
-
-def _compact(counts: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
-    """The columns in use, and the same rows over those only (same column order: the same sums)."""
-    used, inverse = np.unique(counts.indices, return_inverse=True)
-    return used, sp.csr_matrix((counts.data, inverse.ravel().astype(np.int32), counts.indptr),
-                               shape=(counts.shape[0], max(len(used), 1)))
-
-
-def _best_k(pairs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """At most ``k`` pairs per row: a row's ``k + 1`` best, less itself, keeps its ``k`` best
-    (``probe_neighbours`` order: higher score, then lower column)."""
-    if len(pairs) == 0:
-        return pairs, scores
-    order = np.lexsort((pairs[:, 1], -scores, pairs[:, 0]))
-    pairs, scores = pairs[order], scores[order]
-    rank = np.arange(len(pairs)) - np.searchsorted(pairs[:, 0], pairs[:, 0], side="left")
-    keep = rank < k
-    return pairs[keep], scores[keep]
 
 
 def _time_groups(days: list[float], window_days: float | None) -> list[list[int]]:
@@ -1101,6 +1449,3 @@ def _time_groups(days: list[float], window_days: float | None) -> list[list[int]
     return groups + ([undated] if undated else [])
 
 
-def _kth(topk: np.ndarray, k: int) -> float:
-    """The cosine a new article must reach to enter a stored article's ``k`` best."""
-    return float(topk[k - 1]) if len(topk) >= k else -math.inf

@@ -48,7 +48,7 @@ from .result import ScanResult
 from .stories import family_labels, story_labels
 from .story import Idf
 
-__all__ = ["Scanner"]
+__all__ = ["Scanner", "passage_links"]
 
 Progress = Callable[[str, int, int | None], None]
 # Batches to fingerprint below which forking costs more than it saves.
@@ -178,18 +178,32 @@ class Scanner:
         postings = Postings.build(prints.passage_prints(distinct, params.winnow_k, params.winnow_window), families)
         passage_pairs = postings_join(postings, params.winnow_min_shared, params.winnow_max_df,
                                       params.winnow_max_bucket).pairs
-        n_docs = len(distinct)
-        new = ~np.isin(passage_pairs[:, 0] * n_docs + passage_pairs[:, 1], pairs[:, 0] * n_docs + pairs[:, 1])
-        candidates = distinct[passage_pairs[new]].reshape(-1, 2)
-        by_passage = verify(prints, prints, candidates, params)
-        tried = np.concatenate([distinct[pairs].reshape(-1, 2), candidates])
-        linked = np.concatenate([by_lsh.codes(len(prints)), by_passage.codes(len(prints))])
-        # only pairs sharing passage fingerprints can share a long run (the winnowing guarantee)
+        lsh_pairs = distinct[pairs].reshape(-1, 2)
         fingerprinted = distinct[passage_pairs].reshape(-1, 2)
-        below = fingerprinted[~np.isin(fingerprinted[:, 0] * len(prints) + fingerprinted[:, 1], linked)]
-        by_run = long_runs(prints, below, runs, params)
-        n_candidates = len(tried)
-        return Links.concat([by_lsh, by_passage, by_run]), [distinct[g] for g in oversized], n_candidates, common
+        found = passage_links(prints, lsh_pairs, by_lsh, fingerprinted, runs, params)
+        n_candidates = len(lsh_pairs) + int((~np.isin(_codes(fingerprinted, len(prints)),
+                                                      _codes(lsh_pairs, len(prints)))).sum())
+        return Links.concat([by_lsh, found]), [distinct[g] for g in oversized], n_candidates, common
+
+
+def passage_links(prints: Prints, lsh_pairs: np.ndarray, by_lsh: Links, passage_pairs: np.ndarray,
+                  runs: SharedRuns, params: Params) -> Links:
+    """What the passage fingerprints add to the LSH tier (pairs are positions of ``prints``): the
+    pairs sharing fingerprints that LSH did not propose, verified, and those that share
+    fingerprints but verify found no relation for, searched for one long run (``long_runs``:
+    only pairs sharing fingerprints can share a long run, the winnowing guarantee)."""
+    n_docs = len(prints)
+    passage_pairs = np.asarray(passage_pairs, dtype=np.int64).reshape(-1, 2)
+    new = ~np.isin(_codes(passage_pairs, n_docs), _codes(lsh_pairs, n_docs))
+    by_passage = verify(prints, prints, passage_pairs[new], params)
+    linked = np.concatenate([by_lsh.codes(n_docs), by_passage.codes(n_docs)])
+    below = passage_pairs[~np.isin(_codes(passage_pairs, n_docs), linked)]
+    return Links.concat([by_passage, long_runs(prints, below, runs, params)])
+
+
+def _codes(pairs: np.ndarray, n_docs: int) -> np.ndarray:
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    return pairs[:, 0] * n_docs + pairs[:, 1]
 
 
 def _collect(items: Iterable[Article | Skipped]) -> tuple[list[Article], list[Skipped]]:

@@ -336,14 +336,28 @@ def _join(
     return Candidates(pairs=pairs, shared=counts, dropped_df=int(common.sum()), dropped_bucket=int(template.sum()))
 
 
+def _counted(families_holding: Callable[[np.ndarray], np.ndarray], max_df: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Whether keys are held by more than ``max_df`` families, from a count kept elsewhere (a stored table)."""
+
+    def too_common(k: np.ndarray) -> np.ndarray:
+        return np.asarray(families_holding(np.asarray(k, dtype=np.uint64)), dtype=np.int64) > max_df
+
+    return too_common
+
+
 def self_join(
     postings: Postings,
     min_shared: int = DEFAULT_MIN_SHARED,
     max_df: int = DEFAULT_MAX_DF,
     max_bucket: int = DEFAULT_MAX_BUCKET,
+    families_holding: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Candidates:
-    """Candidate pairs ``(a, b)``, ``a < b``, among all documents of ``postings``."""
-    too_common = _too_common(postings, max_df)
+    """Candidate pairs ``(a, b)``, ``a < b``, among all documents of ``postings``.
+
+    ``families_holding(keys)`` gives the number of families holding each key when the
+    document frequencies are counted over more documents than ``postings`` holds (an
+    index); by default they are counted over ``postings``."""
+    too_common = _too_common(postings, max_df) if families_holding is None else _counted(families_holding, max_df)
     edge = _edges(postings, too_common(postings.keys))
     return _join(postings, None, edge, too_common, min_shared, max_df, max_bucket)
 
@@ -354,6 +368,7 @@ def probe(
     min_shared: int = DEFAULT_MIN_SHARED,
     max_df: int = DEFAULT_MAX_DF,
     max_bucket: int = DEFAULT_MAX_BUCKET,
+    families_holding: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Candidates:
     """Candidate pairs ``(query doc, stored doc)``: new documents against an index.
 
@@ -363,13 +378,14 @@ def probe(
     stored and query rows together, exactly as :func:`self_join` over the
     union would count. Pairs among the query documents are not made
     (``self_join`` the batch for those). Query and stored doc ids must be
-    distinct.
+    distinct. ``families_holding`` as for :func:`self_join` (then the third read is not made).
     """
     if query.w != stored.w:
         raise ValueError(f"query window {query.w} differs from the index's {stored.w}")
     hit = stored.lookup(query.keys)
     context = stored.rows(stored.doc_rows(np.unique(stored.docs[hit]))).merge(query)
-    too_common = _too_common(stored.rows(stored.lookup(context.keys)).merge(query), max_df)
+    too_common = _too_common(stored.rows(stored.lookup(context.keys)).merge(query), max_df) \
+        if families_holding is None else _counted(families_holding, max_df)
     edge = _edges(context, too_common(context.keys))
     # the buckets: the context rows of the query's keys (= the stored hits and the query rows)
     select = np.flatnonzero(np.isin(context.keys, query.keys))

@@ -11,22 +11,32 @@ Tables (one row per article unless said):
     (articles counted in the document frequencies), ``next_seq``, ``version``
     (raised by every write transaction: caches of other processes notice it).
 ``articles(seq, id, published, day, outlet, title, url, text, extra, exact_key,
-signature, shingles, figures, terms, windows, counted, topk, first_copy)``
+signature, shingles, figures, terms, windows, counted, topk, first_copy, passages,
+passage_positions, family)``
     ``seq`` is never reused; ``day`` is the publication time in float days (NULL:
     undated); the prints are the bytes of numpy arrays (``windows``: the term counts of the
     windows of a long article); ``counted`` whether the
     article is its close-copy group's representative in ``df``; ``topk`` its
-    best same-story cosines (float32, at most ``story_neighbours``); ``first_copy``
+    best same-story cosines (float32, ``story_neighbours`` per row: the whole
+    text, then each window; ``-inf`` where fewer); ``first_copy``
     whether it has the lowest id among the articles of its exact text (a scan's
-    distinct text, the one the same-story search compares).
+    distinct text, the one the same-story search compares); ``passages`` and
+    ``passage_positions`` its winnowed fingerprints; ``family`` its copy family
+    (texts joined by close LSH links, :func:`dedup.link.families_for_df`).
+``passages(key, seq)``
+    One row per passage fingerprint of an article (primary key ``(key, seq)``).
+``family_df(kind, key, count)``
+    How many copy families hold a shingle (``kind`` 0) or a passage fingerprint (1).
 ``bands(band, key, seq)``
-    LSH band keys (one row per article and band), index on ``(band, key)``.
+    LSH band keys (one row per article and band), primary key ``(band, key, seq)``.
 ``df(term, count)``
     Document frequencies of the counted articles.
 ``links(a, b, relation, tier, shared, jaccard, c_ab, c_ba, cosine)``
     Verified links by ``seq`` (``a`` the lower article id; ``c_ab`` the
     containment of ``a`` in ``b``); ``tier`` 0 for links of the verbatim tier
-    (exact, LSH), 1 for links found by the same-story search.
+    (exact, LSH), 1 for links found by the same-story search, 2 for links found by
+    passage fingerprints or long runs, 3 for close LSH pairs the evidence rejected
+    (not reported: they only join copy families, as in a scan).
 
 SQLite runs in WAL mode with a busy timeout and ``synchronous=FULL``; every
 write is one ``BEGIN IMMEDIATE`` transaction. PostgreSQL writers take one
@@ -45,14 +55,14 @@ from typing import Any
 
 __all__ = ["SCHEMA_VERSION", "SqlStore", "StoreError", "open_store"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _APPLICATION_ID = 0x64656475  # "dedu": SQLite header field, marks the file as a dedup index
 _LOCK_KEY = 0x6465647570  # PostgreSQL advisory lock of writers
 _CHUNK = 900  # rows of parameters per statement (portable limit)
 
 ARTICLE_COLUMNS = (
     "seq", "id", "published", "day", "outlet", "title", "url", "text", "extra", "exact_key", "signature",
-    "shingles", "figures", "terms", "windows", "counted", "topk",
+    "shingles", "figures", "terms", "windows", "counted", "topk", "passages", "passage_positions", "family",
 )
 LINK_COLUMNS = ("a", "b", "relation", "tier", "shared", "jaccard", "c_ab", "c_ba", "cosine")
 
@@ -61,7 +71,7 @@ class StoreError(RuntimeError):
     """The index cannot be opened or used (damaged, foreign, different parameters)."""
 
 
-def _schema(blob: str, real: str, bigint: str) -> list[str]:
+def _schema(blob: str, real: str, bigint: str, rowid: str) -> list[str]:
     return [
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         f"""CREATE TABLE articles (
@@ -69,17 +79,22 @@ def _schema(blob: str, real: str, bigint: str) -> list[str]:
             outlet TEXT, title TEXT, url TEXT, text TEXT NOT NULL, extra TEXT,
             exact_key {blob} NOT NULL, signature {blob} NOT NULL, shingles {blob} NOT NULL,
             figures {blob} NOT NULL, terms {blob}, windows {blob}, counted SMALLINT NOT NULL, topk {blob} NOT NULL,
-            first_copy SMALLINT NOT NULL DEFAULT 1)""",
+            first_copy SMALLINT NOT NULL DEFAULT 1, passages {blob} NOT NULL, passage_positions {blob} NOT NULL,
+            family {bigint} NOT NULL)""",
         "CREATE INDEX articles_exact_key ON articles (exact_key)",
+        "CREATE INDEX articles_family ON articles (family)",
         "CREATE INDEX articles_day ON articles (day)",
-        f"CREATE TABLE bands (band SMALLINT NOT NULL, key {bigint} NOT NULL, seq {bigint} NOT NULL)",
-        "CREATE INDEX bands_band_key ON bands (band, key)",
+        f"""CREATE TABLE bands (band SMALLINT NOT NULL, key {bigint} NOT NULL, seq {bigint} NOT NULL,
+            PRIMARY KEY (band, key, seq)){rowid}""",
         f"CREATE TABLE df (term {bigint} PRIMARY KEY, count {bigint} NOT NULL)",
         f"""CREATE TABLE links (
             a {bigint} NOT NULL, b {bigint} NOT NULL, relation SMALLINT NOT NULL, tier SMALLINT NOT NULL,
             shared {bigint} NOT NULL, jaccard {real} NOT NULL, c_ab {real} NOT NULL, c_ba {real} NOT NULL,
             cosine {real} NOT NULL, PRIMARY KEY (a, b))""",
         "CREATE INDEX links_b ON links (b)",
+        f"CREATE TABLE passages (key {bigint} NOT NULL, seq {bigint} NOT NULL, PRIMARY KEY (key, seq)){rowid}",
+        f"""CREATE TABLE family_df (kind SMALLINT NOT NULL, key {bigint} NOT NULL, count {bigint} NOT NULL,
+            PRIMARY KEY (kind, key)){rowid}""",
     ]
 
 
@@ -191,9 +206,9 @@ class SqlStore:
         with self.write():
             tables = self.tables()
             if not tables:
-                blob, real, bigint = ("BLOB", "REAL", "INTEGER") if self.dialect == "sqlite" else (
-                    "BYTEA", "DOUBLE PRECISION", "BIGINT")
-                for statement in _schema(blob, real, bigint):
+                blob, real, bigint, rowid = ("BLOB", "REAL", "INTEGER", " WITHOUT ROWID") \
+                    if self.dialect == "sqlite" else ("BYTEA", "DOUBLE PRECISION", "BIGINT", "")
+                for statement in _schema(blob, real, bigint, rowid):
                     self._run(statement)
                 meta = {"schema_version": str(SCHEMA_VERSION), "params": json.dumps(matching, sort_keys=True),
                         "n_docs": "0", "next_seq": "1", "version": "0"}
@@ -269,6 +284,13 @@ class SqlStore:
             rows = self._rows(f"SELECT {columns} FROM articles WHERE first_copy = 1 AND "
                               "(day BETWEEN ? AND ? OR day IS NULL)", (low, high))
         return rows
+
+    def first_copies(self, keys: Sequence[bytes] | None = None) -> list[tuple[int, str, bytes, float | None, Any]]:
+        """``(seq, id, exact_key, day, terms)`` of the first copy of every text (of these texts)."""
+        columns = "SELECT seq, id, exact_key, day, terms FROM articles WHERE first_copy = 1"
+        rows = self._rows(columns + " ORDER BY seq") if keys is None else self._in(
+            columns + " AND exact_key IN ({in})", list(keys))
+        return [(int(r[0]), str(r[1]), bytes(r[2]), r[3], r[4]) for r in rows]
 
     def renumber_copies(self, keys: Sequence[bytes]) -> None:
         """Mark the lowest id of each of these exact texts as its first copy."""
@@ -352,16 +374,70 @@ class SqlStore:
         """New links (each pair once: every new link touches an article of this transaction)."""
         self._bulk("links", LINK_COLUMNS, list({(r[0], r[1]): r for r in rows}.values()))
 
-    def links_of(self, seqs: Sequence[int], close_only: bool = False) -> list[tuple[Any, ...]]:
-        """Stored links touching these articles (``close_only``: tier-0 exact and near-duplicate ones)."""
-        condition = " AND tier = 0 AND relation >= 2" if close_only else ""
+    def links_of(self, seqs: Sequence[int], tiers: Sequence[int], close_only: bool = False) -> list[tuple[Any, ...]]:
+        """Stored links of these tiers touching these articles (``close_only``: exact and near-duplicate ones)."""
+        condition = f" AND tier IN ({', '.join(str(int(t)) for t in tiers)})" + (" AND relation >= 2" if close_only
+                                                                                 else "")
         columns = ", ".join(LINK_COLUMNS)
         rows = self._in(f"SELECT {columns} FROM links WHERE a IN ({{in}}){condition}", list(seqs))
         rows += self._in(f"SELECT {columns} FROM links WHERE b IN ({{in}}){condition}", list(seqs))
         return list(dict.fromkeys(rows))
 
-    def link_count(self) -> dict[int, int]:
-        return {int(r): int(c) for r, c in self._rows("SELECT relation, COUNT(*) FROM links GROUP BY relation")}
+    def link_count(self, tiers: Sequence[int]) -> dict[int, int]:
+        """Links of these tiers by relation code."""
+        listed = ", ".join(str(int(t)) for t in tiers)
+        return {int(r): int(c) for r, c in
+                self._rows(f"SELECT relation, COUNT(*) FROM links WHERE tier IN ({listed}) GROUP BY relation")}
+
+    # ------------------------------------------------------------------ passages and copy families
+
+    def insert_passages(self, rows: Sequence[tuple[int, int]]) -> None:
+        """``(fingerprint, seq)`` rows (fingerprints as signed 64-bit integers)."""
+        self._bulk("passages", ("key", "seq"), rows)
+
+    def delete_passages(self, rows: Sequence[tuple[int, int]]) -> None:
+        self._many("DELETE FROM passages WHERE key = ? AND seq = ?", rows)
+
+    def passage_holders(self, keys: Sequence[int]) -> list[int]:
+        """Seqs of the stored articles holding any of these passage fingerprints."""
+        return sorted({int(r[0]) for r in self._in("SELECT seq FROM passages WHERE key IN ({in})", list(keys))})
+
+    def family_members(self, families: Sequence[int]) -> list[int]:
+        """Seqs of the articles of these copy families."""
+        return sorted(int(r[0]) for r in self._in("SELECT seq FROM articles WHERE family IN ({in})", list(families)))
+
+    def merge_families(self, target: int, others: Sequence[int]) -> None:
+        """The articles of the families ``others`` join the family ``target``."""
+        self._in(f"UPDATE articles SET family = {int(target)} WHERE family IN ({{in}})", list(others))
+
+    def set_family(self, changes: Sequence[tuple[int, int]]) -> None:
+        self._update("family", "bigint", changes)
+
+    def family_df(self, kind: int, keys: Sequence[int]) -> dict[int, int]:
+        """Copy families holding each of these keys (``kind`` 0: shingles, 1: passage fingerprints); absent: 0."""
+        return {int(k): int(c) for k, c in
+                self._in(f"SELECT key, count FROM family_df WHERE kind = {int(kind)} AND key IN ({{in}})", list(keys))}
+
+    def family_table(self) -> list[tuple[int, int, int]]:
+        """Every ``(kind, key, families)`` row."""
+        return [(int(a), int(b), int(c)) for a, b, c in self._rows("SELECT kind, key, count FROM family_df")]
+
+    def add_family_df(self, kind: int, deltas: Sequence[tuple[int, int]]) -> None:
+        """Add to the family counts of keys (``(key, change)`` rows, no zero change; rows reaching 0
+        are deleted)."""
+        rows = [(kind, k, d) for k, d in deltas]
+        upsert = " ON CONFLICT (kind, key) DO UPDATE SET count = family_df.count + excluded.count"
+        if self.dialect == "sqlite":
+            self._many("INSERT INTO family_df (kind, key, count) VALUES (?, ?, ?)" + upsert, rows)
+        elif rows:
+            self._run("CREATE TEMP TABLE IF NOT EXISTS family_delta (kind SMALLINT, key BIGINT, count BIGINT) "
+                      "ON COMMIT DELETE ROWS")
+            self._bulk("family_delta", ("kind", "key", "count"), rows)
+            self._run("INSERT INTO family_df (kind, key, count) SELECT kind, key, count FROM family_delta" + upsert)
+            self._run("DELETE FROM family_delta")
+        emptied = [k for _, k, d in rows if d < 0]
+        if emptied:
+            self._in(f"DELETE FROM family_df WHERE kind = {int(kind)} AND count = 0 AND key IN ({{in}})", emptied)
 
     def size_bytes(self) -> int | None:
         if self.dialect == "sqlite":

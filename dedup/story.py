@@ -42,8 +42,8 @@ import scipy.sparse as sp
 from . import terms
 from .params import Params
 
-__all__ = ["Idf", "figure_terms", "neighbours", "probe_neighbours", "row_cosines", "shared_terms", "term_counts",
-           "windowed"]
+__all__ = ["Idf", "best_per_row", "figure_terms", "neighbours", "probe_neighbours", "row_cosines", "shared_terms",
+           "term_counts", "windowed"]
 
 
 FIGURE_MARK = "x"
@@ -267,6 +267,16 @@ def probe_neighbours(
     scores = np.concatenate([f[2] for f in found])
     keep = shared_terms(queries, vectors, pairs) >= min_shared_terms
     return pairs[keep], scores[keep]
+
+
+def best_per_row(rows: np.ndarray, columns: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of each row's ``k`` best entries of ``(rows, columns, scores)``: higher score first,
+    then the lower column (the kernel's tie-break), e.g. to merge the best columns of one row found
+    in several blocks, or to drop an article's own rows from its ``k + m`` best."""
+    order = np.lexsort((columns, -scores, rows))
+    ordered = np.asarray(rows)[order]
+    start = np.searchsorted(ordered, ordered, side="left")
+    return order[np.arange(len(order)) - start < k]
 
 
 def _owner_pairs(a: np.ndarray, b: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

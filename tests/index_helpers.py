@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from dedup import Article, Index, Scanner
+from dedup import Article, Index, Params, Scanner
 from dedup.result import ScanResult
 
 POSTGRES_URL = os.environ.get("DEDUP_TEST_POSTGRES_URL", "")
-TABLES = "meta, articles, bands, df, links"
+TABLES = "meta, articles, bands, df, links, passages, family_df"
 
 
 def postgres_url() -> str:
@@ -74,13 +74,16 @@ def query_answer(index: Index, article: Article) -> tuple[dict[str, tuple[str, f
             for m in found}, found
 
 
-def compare_each(articles: list[Article], url_of: object, one_by_one: bool = False) -> list[str]:
-    """For each article: an index of the others queried with it, against a scan of all.
-    Returns the differences found (empty: equivalent), verbatim and same-story alike."""
-    result = Scanner().scan(articles)
+def compare_each(articles: list[Article], url_of: object, one_by_one: bool = False,
+                 params: Params | None = None, verbatim_only: bool = False) -> list[str]:
+    """For each article: an index of the others queried with it, against a scan of all: relations,
+    scores, shared spans, the article's story (the query's cluster) and its added sections.
+    Returns the differences found (empty: equivalent). ``verbatim_only``: the verbatim relations
+    and their overlaps only (no same-story pairs, cosines, stories or sections)."""
+    result = Scanner(params).scan(articles)
     problems = []
     for article in articles:
-        with Index(url_of()) as index:  # type: ignore[operator]
+        with Index(url_of(), params) as index:  # type: ignore[operator]
             others = [a for a in articles if a.id != article.id]
             if one_by_one:
                 for other in others:
@@ -89,10 +92,27 @@ def compare_each(articles: list[Article], url_of: object, one_by_one: bool = Fal
                 index.add_many(others)
             mine, found = query_answer(index, article)
         expected = scan_answer(result, article.id)
+        if verbatim_only:
+            mine, expected = _verbatim(mine), _verbatim(expected)
         for other in sorted(set(mine) | set(expected)):
             if mine.get(other) != expected.get(other):
                 problems.append(f"{article.id} ~ {other}: scan {expected.get(other)}, query {mine.get(other)}")
+        if verbatim_only:
+            continue
+        spans = {(p.b if p.a == article.id else p.a): p.spans for p in result.pairs if article.id in (p.a, p.b)}
+        for match in found:  # type: ignore[attr-defined]
+            if match.id in spans and match.spans != spans[match.id]:
+                problems.append(f"{article.id} ~ {match.id}: spans differ")
+        story = result.article(article.id).cluster
+        members = sorted(next(c for c in result.clusters if c.id == story).members) if story else []
+        cluster = found.cluster  # type: ignore[attr-defined]
+        if members != (sorted(cluster.members) if cluster else []):
+            problems.append(f"{article.id}: story {members}, query's cluster {cluster.members if cluster else []}")
         sections = [(s.start, s.end, s.label) for s in result.article(article.id).added_sections]
         if sections != [(s.start, s.end, s.label) for s in found.added_sections]:  # type: ignore[attr-defined]
             problems.append(f"{article.id}: added sections differ")
     return problems
+
+
+def _verbatim(answer: dict[str, tuple[str, float, float, float, float]]) -> dict[str, tuple[str, float, float, float]]:
+    return {other: found[:4] for other, found in answer.items() if found[0] != "same_story"}

@@ -15,7 +15,7 @@ from dedup import Article, Index
 from dedup.candidates import BandedLSH
 
 from .helpers import REPO, WIRE, edit_words, filler
-from .test_index import expected_df, index_df
+from .test_index import expected_df, expected_family_df, index_df, index_family_df
 
 WRITER = textwrap.dedent(
     """
@@ -61,7 +61,8 @@ def writer(url: str, prefix: str, count: int, batch: int) -> subprocess.Popen[st
 
 
 def check_consistent(url: str, expected: dict[str, Article]) -> None:
-    """Every stored article whole, with its band keys and links, and the df of exactly those articles."""
+    """Every stored article whole, with its band keys and links, and the df and copy-family counts of
+    exactly those articles."""
     with Index(url) as index:
         ids = set(index)
         assert ids <= set(expected)
@@ -75,6 +76,7 @@ def check_consistent(url: str, expected: dict[str, Article]) -> None:
         for a, b in store._rows("SELECT a, b FROM links"):
             assert a in seqs and b in seqs
         assert index_df(index) == expected_df([expected[i] for i in sorted(ids)])
+        assert index_family_df(index) == expected_family_df([expected[i] for i in sorted(ids)], index.params)
 
 
 def test_sigkill_mid_batch_loses_nothing_acknowledged(url: str) -> None:
