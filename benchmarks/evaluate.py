@@ -523,7 +523,9 @@ def fresh_same_story(sec: Section, result: ScanResult, corpus: str) -> None:
         rows = [r for r in csv.DictReader(stream) if r["corpus"] == corpus]
     pairs = pair_index(result)
     table, data = [], {}
-    for kind in sorted({r["kind"] for r in rows}, key=("reported", "unreported_cosine").__contains__, reverse=True):
+    first = ["reported", "unreported_cosine"]
+    kinds = [k for k in first if any(r["kind"] == k for r in rows)]
+    for kind in kinds + sorted({r["kind"] for r in rows} - set(first)):
         drawn = [r for r in rows if r["kind"] == kind]
         reported = [r for r in drawn if (p := pairs.get(pair_key(r["a"], r["b"]))) and p.relation == "same_story"]
         unreported = [r for r in drawn if pair_key(r["a"], r["b"]) not in pairs]

@@ -5,7 +5,7 @@ import pytest
 
 from dedup import Article, Params, Scanner
 from dedup.normalize import normalize, token_text
-from dedup.story import Idf, neighbours, probe_neighbours, term_counts
+from dedup.story import Idf, figure_terms, neighbours, probe_neighbours, term_counts
 
 from .helpers import SAMPLES, WIRE, filler
 
@@ -94,8 +94,6 @@ def test_many_articles_on_one_template_do_not_make_a_mega_cluster():
 
 
 def test_figures_are_terms_as_written_so_a_template_with_other_numbers_differs() -> None:
-    from dedup.story import figure_terms
-
     assert figure_terms(["load", "factor", "63", "4", "pct", "in", "march"]) == ["x63_4"]
     assert figure_terms(["up", "1", "00", "1", "25", "dlr"]) == ["x1_00_1_25"]
     assert figure_terms(["no", "figures", "here"]) == []
