@@ -31,8 +31,10 @@ One operation, for new articles ``N`` against the stored ones:
    term of the new texts, stacked with the windows of long ones as
    ``story_links`` stacks them, TF-IDF with the index's document frequencies
    (including ``N``), ``probe_neighbours`` for each new row's ``k`` best, plus
-   the stored rows whose own ``k``-th best cosine (kept per row in ``topk``)
-   the new one reaches; verified and ``credible`` first, the rest
+   the stored rows whose own ``k`` best the new one enters (a query searches
+   each stored text it reaches again with the current weights; an add uses
+   the ``k``-th best cosine kept per row in ``topk``); verified and
+   ``credible`` first, the rest
    ``same_story``, given to every copy of each text;
 6. a query then forms families and stories (``family_labels``,
    ``story_labels``) on the connected component of its links over the stored
@@ -907,15 +909,18 @@ class Index:
             for member in by_key_new[nodes[n].key]:
                 topk_new[member] = topk_rows(found, k)
         stored = [near for near in every if near.column >= 0]
-        unread = sorted({near.column for near in stored if nodes[near.column].topk is _UNREAD})
-        for seq, blob in self.store.topk(unread).items():
-            nodes[seq].topk = np.frombuffer(blob, np.float32)
-        reverse = [(near.row, near.column) for near in stored
-                   if near.shared and near.score >= kth_best(nodes[near.column].topk, near.column_part, k)]
         topk_stored: dict[int, np.ndarray] = {}
-        for near in stored:
-            current = topk_stored.get(near.column, topk_matrix(nodes[near.column].topk, k))
-            topk_stored[near.column] = enter_topk(current, near.column_part, near.score, k)
+        if self._in_write:  # an add: the stored k-th best cosines (see the README's limits)
+            unread = sorted({near.column for near in stored if nodes[near.column].topk is _UNREAD})
+            for seq, blob in self.store.topk(unread).items():
+                nodes[seq].topk = np.frombuffer(blob, np.float32)
+            reverse = [(near.row, near.column) for near in stored
+                       if near.shared and near.score >= kth_best(nodes[near.column].topk, near.column_part, k)]
+            for near in stored:
+                current = topk_stored.get(near.column, topk_matrix(nodes[near.column].topk, k))
+                topk_stored[near.column] = enter_topk(current, near.column_part, near.score, k)
+        else:  # a query: the k best of each stored text it reaches, searched now with the current weights
+            reverse = self._entered(nodes, stored, rows, new_key_set, excluded, prints, df_delta, n_delta)
         candidates = sorted({(near.row, near.column) for near in own if near.shared} | set(reverse))
         known_texts = {frozenset((nodes[int(a)].key, nodes[int(b)].key)) for a, b in known.pairs}
         text_pairs = []
@@ -948,6 +953,22 @@ class Index:
         copies = self._verify(nodes, expanded_copies)
         return Links.concat([copies, self._same_story_links(nodes, expanded_story)]), topk_new, topk_stored
 
+    def _entered(self, nodes: dict[int, _Node], stored: list[_Near], rows: list[int], new_keys: set[bytes],
+                 excluded: set[int], prints: Prints, df_delta: _DfDelta, n_delta: int) -> list[tuple[int, int]]:
+        """Pairs ``(row, stored)`` where a new row is among the ``k`` best of a stored text it reaches
+        (sharing enough terms): each such stored text searched as a scan of (index + new) searches it,
+        ``probe_neighbours`` over its own window with the current weights and the new rows among the
+        columns. Exact where a ``k``-th best kept from an earlier add is not (the weights drift)."""
+        reached = sorted({near.column for near in stored if near.shared}, key=lambda n: nodes[n].id)
+        if not reached:
+            return []
+        found: list[_Near] = []
+        for group in _time_groups([nodes[n].day for n in reached], self.params.window_days):
+            self._neighbours(nodes, [reached[i] for i in group], rows, new_keys, excluded, prints, df_delta,
+                             n_delta, found, None)
+        mine = set(rows)
+        return [(near.column, near.row) for near in found if near.shared and near.column in mine]
+
     def _same_story_links(self, nodes: dict[int, _Node], pairs: list[tuple[int, int]]) -> Links:
         """``same_story`` links of node pairs, with their shingle overlaps (as ``story_links`` gives them)."""
         if not pairs:
@@ -967,7 +988,7 @@ class Index:
         df_delta: _DfDelta,
         n_delta: int,
         own: list[_Near],
-        every: list[_Near],
+        every: list[_Near] | None,
     ) -> None:
         """``probe_neighbours`` for some new texts (close in time) against the first copies in their
         window and the batch's other texts: each row's ``k`` best (``own``) and every pair above
@@ -1005,7 +1026,8 @@ class Index:
         stacked_rows = np.flatnonzero(np.isin(owner, mine))
         row_vectors, row_days, row_owner = vectors[stacked_rows], column_days[stacked_rows], owner[stacked_rows]
         extra = int(1 + sizes[mine].max()) if len(mine) else 1  # the rows of a text's own that can be among its best
-        for width, out in ((k + extra, own), (len(owner), every)):
+        searches = [(k + extra, own)] + ([(len(owner), every)] if every is not None else [])
+        for width, out in searches:
             pairs, scores = probe_neighbours(row_vectors, row_days, vectors, column_days, k=width,
                                              min_cosine=params.same_story, window_days=params.window_days,
                                              min_shared_terms=0)
