@@ -326,7 +326,7 @@ class Index:
         self._in_write = False
         self._family_reads = FamilyCounts(self._read_family_df)
         self._windows: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
-        self._present: tuple[str | None, np.ndarray] = (None, np.empty(0, np.int64))
+        self._spread: tuple[tuple[str | None, int], np.ndarray] = ((None, 0), np.empty(0, np.float32))
 
     # ------------------------------------------------------------------ context, basics
 
@@ -545,29 +545,29 @@ class Index:
     def _full_idf(self, delta: _DfDelta, n_delta: int) -> Idf:
         """An :class:`Idf` over the whole hashed term space (what ``attribute`` takes).
 
-        A term's weight is a function of its document frequency alone, so the
-        weights are those of a compact ``Idf`` over the terms in use plus one
-        absent term (``df = 0``), spread over the full space: the same values as
-        ``Idf.weights`` computed over 2^20 terms, without computing 2^20 of them.
+        A term's weight is a function of its document frequency (and of ``n_docs``)
+        alone, so the weights are those of a compact ``Idf`` over the terms in use
+        plus one absent term (``df = 0``), spread over the full space: the same values
+        as ``Idf.weights`` computed over 2^20 terms, without computing 2^20 of them.
+        The spread weights of the stored frequencies are kept per index version and
+        ``n_docs``; a query's own change is then written over the terms it changes.
         """
         params = self.params
-        if self._present[0] != self._version:
-            self._present = (self._version, np.flatnonzero(self._df))
-        present = self._present[1]
-        df = self._df[present]
-        if delta:
-            terms, values = delta.terms, delta.values
-            at = np.minimum(np.searchsorted(present, terms), max(len(present) - 1, 0))
-            inside = (present[at] == terms) if len(present) else np.zeros(len(terms), bool)
-            df = df.copy()
-            np.add.at(df, at[inside], values[inside])
-            # terms absent before: a term at df 0 has the absent weight, so their order does not matter
-            present = np.concatenate([present, terms[~inside]])
-            df = np.concatenate([df, values[~inside]])
         n_docs = self._n_docs + n_delta
-        compact = Idf(n_docs, np.concatenate(([0], df)), params.max_df, params.max_df_floor, params.full_idf_docs)
-        weights = np.full(params.n_features, compact.weights[0], dtype=compact.weights.dtype)
-        weights[present] = compact.weights[1:]
+
+        def weights_of(df: np.ndarray) -> np.ndarray:
+            return Idf(n_docs, df, params.max_df, params.max_df_floor, params.full_idf_docs).weights
+
+        if self._spread[0] != (self._version, n_docs):
+            present = np.flatnonzero(self._df)
+            compact = weights_of(np.concatenate(([0], self._df[present])))
+            spread = np.full(params.n_features, compact[0], dtype=compact.dtype)
+            spread[present] = compact[1:]
+            self._spread = ((self._version, n_docs), spread)
+        weights = self._spread[1]
+        if delta:  # delta.terms are sorted and distinct
+            weights = weights.copy()
+            weights[delta.terms] = weights_of(self._df[delta.terms] + delta.values)
         full = Idf(n_docs, self._df, params.max_df, params.max_df_floor, params.full_idf_docs)
         full.__dict__["weights"] = weights  # Idf.weights is a cached_property: this is its value (only it is read)
         return full

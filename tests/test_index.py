@@ -280,9 +280,16 @@ def index_family_df(index: Index) -> dict[tuple[int, int], int]:
     return {(int(kind), int(key)): int(count) for kind, key, count in index.store.family_table()}
 
 
-def test_family_frequencies_follow_adds_merges_removes_and_expiry(url: str) -> None:
+def settled_rows(index: Index) -> int:
+    return int(index.store._rows("SELECT COUNT(*) FROM family_df")[0][0])
+
+
+@pytest.mark.parametrize("merge_min", [None, 0])
+def test_family_frequencies_follow_adds_merges_removes_and_expiry(url: str, merge_min: int | None) -> None:
     """Shingles and passage fingerprints counted once per copy family: families grow, merge when a
-    bridging copy arrives, split when it leaves, as a scan of the stored articles counts them."""
+    bridging copy arrives, split when it leaves, as a scan of the stored articles counts them; with the
+    counts in the recent table only (``merge_min`` None: too few rows to merge) and with the recent
+    table merged into the settled one at (nearly) every write (0)."""
     left, right = "\n\n".join(PARAGRAPHS[:3]), "\n\n".join(PARAGRAPHS[3:6])
     bridge = left + "\n\n" + right
     articles = [
@@ -294,7 +301,10 @@ def test_family_frequencies_follow_adds_merges_removes_and_expiry(url: str) -> N
     ]
     params = Params()
     with Index(url) as index:
+        if merge_min is not None:
+            index.store.family_merge_min = merge_min
         index.add_many(articles[:2])
+        assert (settled_rows(index) > 0) == (merge_min is not None)
         assert index_family_df(index) == expected_family_df(articles[:2], params)
         for article in articles[2:]:
             index.add(article)
