@@ -475,3 +475,34 @@ def test_threads_may_share_an_index(tmp_path: Path) -> None:
         for thread in threads:
             thread.join()
         assert len(index) == 45
+
+
+def test_a_stored_text_is_beaten_only_with_k_other_rows_above_the_new_cosine() -> None:
+    """``_beaten``: a stored text is left unsearched only when ``k`` rows of other stored texts in its
+    window beat the new row's cosine with it; its own rows, the new rows and rows outside the window
+    do not count, and a tie does not beat."""
+    import scipy.sparse as sp
+
+    from dedup.index import _beaten
+
+    # rows: 0 the new text, 1 the stored text reached, 2-4 other stored texts, 5 a window of text 1
+    vectors = sp.csr_matrix(np.array([
+        [1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.6, 0.8, 0.0], [0.6, 0.8, 0.0],
+    ], dtype=np.float32))
+    owner = np.array([0, 1, 2, 3, 4, 1])
+    days = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    new = np.array([0])
+    reached, score = np.array([1]), np.array([0.6])  # the new row's cosine with row 1
+    # rows 2, 3 (0.8) and 4 (1.0) beat 0.6; row 5 is text 1's own
+    assert _beaten(vectors, days, owner, new, reached, score, 3, 3.0).tolist() == [1]
+    assert _beaten(vectors, days, owner, new, reached, score, 4, 3.0).tolist() == []
+    far = days.copy()
+    far[4] = 10.0  # outside the window: does not count
+    assert _beaten(vectors, far, owner, new, reached, score, 3, 3.0).tolist() == []
+    assert _beaten(vectors, far, owner, new, reached, score, 3, None).tolist() == [1]
+    # a tie with the new cosine does not beat it (the column order could let the new row in)
+    assert _beaten(vectors, days, owner, new, reached, np.array([0.8]), 1, 3.0).tolist() == [1]
+    assert _beaten(vectors, days, owner, new, reached, np.array([0.8]), 2, 3.0).tolist() == []
+    # a text is beaten only if every row of it the new text reaches is: row 5 reached at 1.0 (a tie)
+    both = _beaten(vectors, days, owner, new, np.array([1, 5]), np.array([0.6, 1.0]), 1, 3.0)
+    assert both.tolist() == []
