@@ -31,8 +31,10 @@ One operation, for new articles ``N`` against the stored ones:
    term of the new texts, stacked with the windows of long ones as
    ``story_links`` stacks them, TF-IDF with the index's document frequencies
    (including ``N``), ``probe_neighbours`` for each new row's ``k`` best, plus
-   the stored rows whose own ``k``-th best cosine (kept per row in ``topk``)
-   the new one reaches; verified and ``credible`` first, the rest
+   the stored rows whose own ``k`` best the new one enters (a query searches
+   each stored text it reaches again with the current weights; an add uses
+   the ``k``-th best cosine kept per row in ``topk``); verified and
+   ``credible`` first, the rest
    ``same_story``, given to every copy of each text;
 6. a query then forms families and stories (``family_labels``,
    ``story_labels``) on the connected component of its links over the stored
@@ -125,6 +127,7 @@ _MAX_COMPONENT = 5000  # articles read when following stored links (clustering, 
 _TERM_CACHE = 100_000  # decoded term rows kept per process (immutable: keyed by seq)
 _FAMILY_CACHE = 2_000_000  # stored family counts kept by queries (until the index changes)
 _UNREAD = np.empty(0, np.float32)  # a stored article's topk not read yet
+_ROUNDING = 1e-5  # cosines of one pair computed in two products may differ by this much (float32)
 
 
 @dataclass(frozen=True)
@@ -324,7 +327,7 @@ class Index:
         self._in_write = False
         self._family_reads = FamilyCounts(self._read_family_df)
         self._windows: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
-        self._present: tuple[str | None, np.ndarray] = (None, np.empty(0, np.int64))
+        self._spread: dict[Any, Any] = {}  # the version, its terms in use, the spread weights per n_docs
 
     # ------------------------------------------------------------------ context, basics
 
@@ -543,29 +546,31 @@ class Index:
     def _full_idf(self, delta: _DfDelta, n_delta: int) -> Idf:
         """An :class:`Idf` over the whole hashed term space (what ``attribute`` takes).
 
-        A term's weight is a function of its document frequency alone, so the
-        weights are those of a compact ``Idf`` over the terms in use plus one
-        absent term (``df = 0``), spread over the full space: the same values as
-        ``Idf.weights`` computed over 2^20 terms, without computing 2^20 of them.
+        A term's weight is a function of its document frequency (and of ``n_docs``)
+        alone, so the weights are those of a compact ``Idf`` over the terms in use
+        plus one absent term (``df = 0``), spread over the full space: the same values
+        as ``Idf.weights`` computed over 2^20 terms, without computing 2^20 of them.
+        The spread weights of the stored frequencies are kept per index version and
+        ``n_docs``; a query's own change is then written over the terms it changes.
         """
         params = self.params
-        if self._present[0] != self._version:
-            self._present = (self._version, np.flatnonzero(self._df))
-        present = self._present[1]
-        df = self._df[present]
-        if delta:
-            terms, values = delta.terms, delta.values
-            at = np.minimum(np.searchsorted(present, terms), max(len(present) - 1, 0))
-            inside = (present[at] == terms) if len(present) else np.zeros(len(terms), bool)
-            df = df.copy()
-            np.add.at(df, at[inside], values[inside])
-            # terms absent before: a term at df 0 has the absent weight, so their order does not matter
-            present = np.concatenate([present, terms[~inside]])
-            df = np.concatenate([df, values[~inside]])
         n_docs = self._n_docs + n_delta
-        compact = Idf(n_docs, np.concatenate(([0], df)), params.max_df, params.max_df_floor, params.full_idf_docs)
-        weights = np.full(params.n_features, compact.weights[0], dtype=compact.weights.dtype)
-        weights[present] = compact.weights[1:]
+
+        def weights_of(df: np.ndarray) -> np.ndarray:
+            return Idf(n_docs, df, params.max_df, params.max_df_floor, params.full_idf_docs).weights
+
+        if "present" not in self._spread or self._spread["version"] != self._version:
+            self._spread = {"version": self._version, "present": np.flatnonzero(self._df)}
+        if n_docs not in self._spread:  # a query counted in the df has one more document than one not
+            present = self._spread["present"]
+            compact = weights_of(np.concatenate(([0], self._df[present])))
+            spread = np.full(params.n_features, compact[0], dtype=compact.dtype)
+            spread[present] = compact[1:]
+            self._spread[n_docs] = spread
+        weights = self._spread[n_docs]
+        if delta:  # delta.terms are sorted and distinct
+            weights = weights.copy()
+            weights[delta.terms] = weights_of(self._df[delta.terms] + delta.values)
         full = Idf(n_docs, self._df, params.max_df, params.max_df_floor, params.full_idf_docs)
         full.__dict__["weights"] = weights  # Idf.weights is a cached_property: this is its value (only it is read)
         return full
@@ -895,9 +900,10 @@ class Index:
         new_key_set = set(new_keys)
         own: list[_Near] = []
         every: list[_Near] = []
+        beaten: set[int] = set()
         for group in _time_groups([nodes[n].day for n in rows], params.window_days):
             self._neighbours(nodes, [rows[i] for i in group], rows, new_key_set, excluded, prints, df_delta,
-                             n_delta, own, every)
+                             n_delta, own, every, None if self._in_write else beaten)
         best: dict[tuple[int, int], list[float]] = {}
         for near in own:
             best.setdefault((near.row, near.row_part), []).append(near.score)
@@ -907,15 +913,19 @@ class Index:
             for member in by_key_new[nodes[n].key]:
                 topk_new[member] = topk_rows(found, k)
         stored = [near for near in every if near.column >= 0]
-        unread = sorted({near.column for near in stored if nodes[near.column].topk is _UNREAD})
-        for seq, blob in self.store.topk(unread).items():
-            nodes[seq].topk = np.frombuffer(blob, np.float32)
-        reverse = [(near.row, near.column) for near in stored
-                   if near.shared and near.score >= kth_best(nodes[near.column].topk, near.column_part, k)]
         topk_stored: dict[int, np.ndarray] = {}
-        for near in stored:
-            current = topk_stored.get(near.column, topk_matrix(nodes[near.column].topk, k))
-            topk_stored[near.column] = enter_topk(current, near.column_part, near.score, k)
+        if self._in_write:  # an add: the stored k-th best cosines (see the README's limits)
+            unread = sorted({near.column for near in stored if nodes[near.column].topk is _UNREAD})
+            for seq, blob in self.store.topk(unread).items():
+                nodes[seq].topk = np.frombuffer(blob, np.float32)
+            reverse = [(near.row, near.column) for near in stored
+                       if near.shared and near.score >= kth_best(nodes[near.column].topk, near.column_part, k)]
+            for near in stored:
+                current = topk_stored.get(near.column, topk_matrix(nodes[near.column].topk, k))
+                topk_stored[near.column] = enter_topk(current, near.column_part, near.score, k)
+        else:  # a query: the k best of each stored text it reaches, searched now with the current weights
+            reverse = self._entered(nodes, stored, own, beaten, rows, new_key_set, excluded, prints, df_delta,
+                                    n_delta)
         candidates = sorted({(near.row, near.column) for near in own if near.shared} | set(reverse))
         known_texts = {frozenset((nodes[int(a)].key, nodes[int(b)].key)) for a, b in known.pairs}
         text_pairs = []
@@ -948,6 +958,27 @@ class Index:
         copies = self._verify(nodes, expanded_copies)
         return Links.concat([copies, self._same_story_links(nodes, expanded_story)]), topk_new, topk_stored
 
+    def _entered(self, nodes: dict[int, _Node], stored: list[_Near], own: list[_Near], beaten: set[int],
+                 rows: list[int], new_keys: set[bytes], excluded: set[int], prints: Prints, df_delta: _DfDelta,
+                 n_delta: int) -> list[tuple[int, int]]:
+        """Pairs ``(row, stored)`` where a new row is among the ``k`` best of a stored text it reaches
+        (sharing enough terms): each such stored text searched as a scan of (index + new) searches it,
+        ``probe_neighbours`` over its own window with the current weights and the new rows among the
+        columns. Exact where a ``k``-th best kept from an earlier add is not (the weights drift).
+        Not searched: texts already paired with every new row (``own``), and those ``beaten`` (``k``
+        rows of other texts above every new row's cosine with them, found in the new rows' window)."""
+        taken = {(near.row, near.column) for near in own if near.shared}
+        reached = sorted({near.column for near in stored if near.shared and near.column not in beaten
+                          and any((r, near.column) not in taken for r in rows)}, key=lambda n: nodes[n].id)
+        if not reached:
+            return []
+        found: list[_Near] = []
+        for group in _time_groups([nodes[n].day for n in reached], self.params.window_days):
+            self._neighbours(nodes, [reached[i] for i in group], rows, new_keys, excluded, prints, df_delta,
+                             n_delta, found, None)
+        mine = set(rows)
+        return [(near.column, near.row) for near in found if near.shared and near.column in mine]
+
     def _same_story_links(self, nodes: dict[int, _Node], pairs: list[tuple[int, int]]) -> Links:
         """``same_story`` links of node pairs, with their shingle overlaps (as ``story_links`` gives them)."""
         if not pairs:
@@ -967,11 +998,13 @@ class Index:
         df_delta: _DfDelta,
         n_delta: int,
         own: list[_Near],
-        every: list[_Near],
+        every: list[_Near] | None,
+        beaten: set[int] | None = None,
     ) -> None:
         """``probe_neighbours`` for some new texts (close in time) against the first copies in their
         window and the batch's other texts: each row's ``k`` best (``own``) and every pair above
-        the threshold (``every``), with whether they share enough weighted terms."""
+        the threshold (``every``), with whether they share enough weighted terms; ``beaten``: the
+        stored texts reached that cannot take a new row into their ``k`` best (:func:`_beaten`)."""
         params = self.params
         assert params.same_story is not None
         k = params.story_neighbours
@@ -1005,7 +1038,8 @@ class Index:
         stacked_rows = np.flatnonzero(np.isin(owner, mine))
         row_vectors, row_days, row_owner = vectors[stacked_rows], column_days[stacked_rows], owner[stacked_rows]
         extra = int(1 + sizes[mine].max()) if len(mine) else 1  # the rows of a text's own that can be among its best
-        for width, out in ((k + extra, own), (len(owner), every)):
+        searches = [(k + extra, own)] + ([(len(owner), every)] if every is not None else [])
+        for width, out in searches:
             pairs, scores = probe_neighbours(row_vectors, row_days, vectors, column_days, k=width,
                                              min_cosine=params.same_story, window_days=params.window_days,
                                              min_shared_terms=0)
@@ -1017,6 +1051,10 @@ class Index:
             shared = shared_terms(row_vectors, vectors, pairs) >= params.story_min_terms \
                 if len(pairs) else np.zeros(0, bool)
             r, c = stacked_rows[pairs[:, 0]], pairs[:, 1]
+            if out is every and beaten is not None:
+                stored_column = ~np.isin(owner[c], mine)
+                beaten.update(columns[int(n)] for n in _beaten(vectors, column_days, owner, mine, c[stored_column],
+                                                               scores[stored_column], k, params.window_days))
             out.extend(_Near(columns[a], int(pa), columns[b], int(pb), float(score), bool(ok))
                        for a, pa, b, pb, score, ok in zip(owner[r].tolist(), part[r].tolist(), owner[c].tolist(),
                                                           part[c].tolist(), scores.tolist(), shared.tolist(),
@@ -1430,6 +1468,26 @@ def _renumber(links: Links, numbers: np.ndarray) -> Links:
 def _relabel(links: Links, position: dict[int, int]) -> Links:
     local = np.array([[position[int(a)], position[int(b)]] for a, b in links.pairs], dtype=np.int64)
     return Links(local.reshape(-1, 2), *(getattr(links, f) for f in _SCORES))
+
+
+def _beaten(vectors: sp.csr_matrix, days: np.ndarray, owner: np.ndarray, new: np.ndarray, reached: np.ndarray,
+            scores: np.ndarray, k: int, window_days: float | None) -> np.ndarray:
+    """Owners of stacked rows ``reached`` (stored texts, with the new rows' cosines ``scores``) whose
+    every reached row has at least ``k`` rows of other stored texts in its window above the best new
+    cosine with it (by more than float rounding): such a text's ``k`` best take no new row, whatever
+    the columns outside this window (they can only add rows above). ``new``: the new texts' owners."""
+    if not len(reached):
+        return np.empty(0, np.int64)
+    rows, inverse = np.unique(reached, return_inverse=True)
+    best = np.full(len(rows), -np.inf)
+    np.maximum.at(best, inverse.ravel(), scores)
+    found = (vectors[rows] @ vectors.T).toarray()
+    if window_days is not None:
+        found[np.abs(days[rows, None] - days[None, :]) > window_days] = -1.0
+    found[(owner[rows, None] == owner[None, :]) | np.isin(owner, new)[None, :]] = -1.0
+    full = (found > best[:, None] + _ROUNDING).sum(axis=1) >= k
+    texts = owner[rows]
+    return np.setdiff1d(texts[full], texts[~full])
 
 
 def _time_groups(days: list[float], window_days: float | None) -> list[list[int]]:

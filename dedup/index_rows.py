@@ -79,7 +79,8 @@ def compact_columns(counts: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
     used_mask = np.zeros(counts.shape[1], dtype=bool)
     used_mask[counts.indices] = True
     used = np.flatnonzero(used_mask)
-    renumber = (np.cumsum(used_mask) - 1).astype(np.int32)
+    renumber = np.empty(counts.shape[1], dtype=np.int32)  # read only at used columns
+    renumber[used] = np.arange(len(used), dtype=np.int32)
     return used, sp.csr_matrix((counts.data, renumber[counts.indices], counts.indptr),
                                shape=(counts.shape[0], max(len(used), 1)))
 
@@ -137,8 +138,11 @@ def passage_rows(seqs: list[int], passages: Ragged) -> list[tuple[int, int]]:
     order (B-tree inserts in order are the fast ones)."""
     keys = passages.values.view(np.int64)
     owner = np.repeat(np.asarray(seqs, dtype=np.int64), passages.sizes())
-    rows = np.unique(np.stack([keys, owner], axis=1), axis=0) if len(keys) else np.empty((0, 2), np.int64)
-    return list(map(tuple, rows.tolist()))
+    order = np.lexsort((owner, keys))
+    keys, owner = keys[order], owner[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = (keys[1:] != keys[:-1]) | (owner[1:] != owner[:-1])
+    return list(zip(keys[first].tolist(), owner[first].tolist(), strict=True))
 
 
 def band_rows(keys: np.ndarray, seqs: np.ndarray) -> list[tuple[int, int, int]]:

@@ -25,8 +25,15 @@ passage_positions, family)``
     (texts joined by close LSH links, :func:`dedup.link.families_for_df`).
 ``passages(key, seq)``
     One row per passage fingerprint of an article (primary key ``(key, seq)``).
-``family_df(kind, key, count)``
-    How many copy families hold a shingle (``kind`` 0) or a passage fingerprint (1).
+``family_df(kind, key, count)``, ``family_df_recent(kind, key, count)``
+    How many copy families hold a shingle (``kind`` 0) or a passage fingerprint (1): the sum of
+    the two tables' counts (absent: 0). SQLite writes add their changes to the small ``family_df_recent``
+    (rows may be negative or 0); when it holds more than an eighth of ``family_df``'s rows it is
+    merged into ``family_df`` in key order (inside the same write transaction) and emptied. So a
+    batch's random B-tree writes land in a small table, and the big one is rewritten once per
+    merge instead of once per batch (one upserted row per shingle of every new text otherwise).
+    PostgreSQL writes go to ``family_df`` directly (its MVCC makes the merge cost more than it saves:
+    the first 6,000 Reuters stories took 74 s with the merge and 42 s without, on a loaded machine).
 ``bands(band, key, seq)``
     LSH band keys (one row per article and band), primary key ``(band, key, seq)``.
 ``df(term, count)``
@@ -55,10 +62,12 @@ from typing import Any
 
 __all__ = ["SCHEMA_VERSION", "SqlStore", "StoreError", "open_store"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _APPLICATION_ID = 0x64656475  # "dedu": SQLite header field, marks the file as a dedup index
 _LOCK_KEY = 0x6465647570  # PostgreSQL advisory lock of writers
 _CHUNK = 900  # rows of parameters per statement (portable limit)
+_MERGE_MIN = 250_000  # rows of family_df_recent before it may be merged into family_df
+_MERGE_RATIO = 8  # ... and it must hold more than 1/8 of family_df's rows
 
 ARTICLE_COLUMNS = (
     "seq", "id", "published", "day", "outlet", "title", "url", "text", "extra", "exact_key", "signature",
@@ -95,6 +104,8 @@ def _schema(blob: str, real: str, bigint: str, rowid: str) -> list[str]:
         f"CREATE TABLE passages (key {bigint} NOT NULL, seq {bigint} NOT NULL, PRIMARY KEY (key, seq)){rowid}",
         f"""CREATE TABLE family_df (kind SMALLINT NOT NULL, key {bigint} NOT NULL, count {bigint} NOT NULL,
             PRIMARY KEY (kind, key)){rowid}""",
+        f"""CREATE TABLE family_df_recent (kind SMALLINT NOT NULL, key {bigint} NOT NULL,
+            count {bigint} NOT NULL, PRIMARY KEY (kind, key)){rowid}""",
     ]
 
 
@@ -106,6 +117,7 @@ class SqlStore:
         self.dialect = dialect
         self.where = where
         self._mark = "?" if dialect == "sqlite" else "%s"
+        self.family_merge_min = _MERGE_MIN  # rows of family_df_recent before a merge may happen
 
     # ------------------------------------------------------------------ plumbing
 
@@ -211,7 +223,8 @@ class SqlStore:
                 for statement in _schema(blob, real, bigint, rowid):
                     self._run(statement)
                 meta = {"schema_version": str(SCHEMA_VERSION), "params": json.dumps(matching, sort_keys=True),
-                        "n_docs": "0", "next_seq": "1", "version": "0"}
+                        "n_docs": "0", "next_seq": "1", "version": "0", "family_rows": "0",
+                        "family_recent_rows": "0"}
                 self._many("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
                 if self.dialect == "sqlite":
                     self._run(f"PRAGMA application_id = {_APPLICATION_ID}")
@@ -415,29 +428,54 @@ class SqlStore:
 
     def family_df(self, kind: int, keys: Sequence[int]) -> dict[int, int]:
         """Copy families holding each of these keys (``kind`` 0: shingles, 1: passage fingerprints); absent: 0."""
-        return {int(k): int(c) for k, c in
-                self._in(f"SELECT key, count FROM family_df WHERE kind = {int(kind)} AND key IN ({{in}})", list(keys))}
+        out: dict[int, int] = {}
+        for table in ("family_df", "family_df_recent"):
+            for k, c in self._in(f"SELECT key, count FROM {table} WHERE kind = {int(kind)} AND key IN ({{in}})",
+                                 list(keys)):
+                out[int(k)] = out.get(int(k), 0) + int(c)
+        return {k: c for k, c in out.items() if c}
 
     def family_table(self) -> list[tuple[int, int, int]]:
-        """Every ``(kind, key, families)`` row."""
-        return [(int(a), int(b), int(c)) for a, b, c in self._rows("SELECT kind, key, count FROM family_df")]
+        """Every ``(kind, key, families)`` with families > 0."""
+        rows = self._rows("SELECT kind, key, SUM(count) FROM (SELECT kind, key, count FROM family_df UNION ALL "
+                          "SELECT kind, key, count FROM family_df_recent) AS f GROUP BY kind, key")
+        return [(int(a), int(b), int(c)) for a, b, c in rows if int(c) != 0]
 
     def add_family_df(self, kind: int, deltas: Sequence[tuple[int, int]]) -> None:
-        """Add to the family counts of keys (``(key, change)`` rows, no zero change; rows reaching 0
-        are deleted)."""
+        """Add to the family counts of keys (``(key, change)`` rows, no zero change). SQLite: in
+        ``family_df_recent``, merged into ``family_df`` when it has grown (see the module);
+        PostgreSQL: in ``family_df`` (rows reaching 0 deleted)."""
         rows = [(kind, k, d) for k, d in deltas]
-        upsert = " ON CONFLICT (kind, key) DO UPDATE SET count = family_df.count + excluded.count"
-        if self.dialect == "sqlite":
-            self._many("INSERT INTO family_df (kind, key, count) VALUES (?, ?, ?)" + upsert, rows)
-        elif rows:
+        if not rows:
+            return
+        if self.dialect != "sqlite":
             self._run("CREATE TEMP TABLE IF NOT EXISTS family_delta (kind SMALLINT, key BIGINT, count BIGINT) "
                       "ON COMMIT DELETE ROWS")
             self._bulk("family_delta", ("kind", "key", "count"), rows)
-            self._run("INSERT INTO family_df (kind, key, count) SELECT kind, key, count FROM family_delta" + upsert)
+            self._run("INSERT INTO family_df (kind, key, count) SELECT kind, key, count FROM family_delta "
+                      "ON CONFLICT (kind, key) DO UPDATE SET count = family_df.count + excluded.count")
             self._run("DELETE FROM family_delta")
-        emptied = [k for _, k, d in rows if d < 0]
-        if emptied:
-            self._in(f"DELETE FROM family_df WHERE kind = {int(kind)} AND count = 0 AND key IN ({{in}})", emptied)
+            emptied = [k for _, k, d in rows if d < 0]
+            if emptied:
+                self._in(f"DELETE FROM family_df WHERE kind = {int(kind)} AND count = 0 AND key IN ({{in}})", emptied)
+            return
+        self._many("INSERT INTO family_df_recent (kind, key, count) VALUES (?, ?, ?) ON CONFLICT (kind, key) "
+                   "DO UPDATE SET count = family_df_recent.count + excluded.count", rows)
+        meta = dict(self._rows("SELECT key, value FROM meta WHERE key IN ('family_rows', 'family_recent_rows')"))
+        settled, recent = int(meta["family_rows"]), int(meta["family_recent_rows"]) + len(rows)  # upper bounds
+        if recent > max(self.family_merge_min, settled // _MERGE_RATIO):
+            self._merge_family_df()
+            settled, recent = int(self._rows("SELECT COUNT(*) FROM family_df")[0][0]), 0
+        self.set_meta({"family_rows": str(settled), "family_recent_rows": str(recent)})
+
+    def _merge_family_df(self) -> None:
+        """``family_df_recent`` added into ``family_df`` in key order (rows reaching 0 deleted), then emptied."""
+        self._run("INSERT INTO family_df (kind, key, count) SELECT kind, key, count FROM family_df_recent "
+                  "WHERE count <> 0 ORDER BY kind, key "
+                  "ON CONFLICT (kind, key) DO UPDATE SET count = family_df.count + excluded.count")
+        self._run("DELETE FROM family_df WHERE count = 0 AND (kind, key) IN "
+                  "(SELECT kind, key FROM family_df_recent WHERE count < 0)")
+        self._run("DELETE FROM family_df_recent")
 
     def size_bytes(self) -> int | None:
         if self.dialect == "sqlite":

@@ -265,6 +265,8 @@ def probe_neighbours(
         found.append((rows[r], c, scores[r, c]))
     pairs = np.stack([np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])], axis=1)
     scores = np.concatenate([f[2] for f in found])
+    if min_shared_terms <= 0:  # every pair shares at least 0 terms
+        return pairs, scores
     keep = shared_terms(queries, vectors, pairs) >= min_shared_terms
     return pairs[keep], scores[keep]
 

@@ -12,7 +12,7 @@ from dedup import Article, Index, Params, Scanner
 from dedup.result import ScanResult
 
 POSTGRES_URL = os.environ.get("DEDUP_TEST_POSTGRES_URL", "")
-TABLES = "meta, articles, bands, df, links, passages, family_df"
+TABLES = "meta, articles, bands, df, links, passages, family_df, family_df_recent"
 
 
 def postgres_url() -> str:
