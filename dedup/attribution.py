@@ -218,10 +218,17 @@ def _prepare(
         lo, hi = batch.offsets[first], batch.offsets[last]
         owner = np.repeat(np.arange(last - first), np.diff(batch.offsets[first : last + 1]))
         member = np.repeat(np.arange(len(members)), sizes)
-        out.append(ClusterPassages(member, batch.hashes[lo:hi], owner, vectors[first:last],
+        out.append(ClusterPassages(member, batch.hashes[lo:hi], owner, _row_slice(vectors, first, last),
                                    [shingles.row(m) for m in members]))
         first = last
     return out
+
+
+def _row_slice(matrix: sp.csr_matrix, lo: int, hi: int) -> sp.csr_matrix:
+    """``matrix[lo:hi]`` (canonical CSR) from views of its arrays, without scipy's general indexing."""
+    start, stop = matrix.indptr[lo], matrix.indptr[hi]
+    return sp.csr_matrix((matrix.data[start:stop], matrix.indices[start:stop], matrix.indptr[lo : hi + 1] - start),
+                         shape=(hi - lo, matrix.shape[1]))
 
 
 def _compact_columns(matrix: sp.csr_matrix) -> sp.csr_matrix:

@@ -206,11 +206,8 @@ class PassageAligner:
         sizes = np.bincount(cluster.owner, minlength=cluster.n_passages).astype(float)
         if len(references) <= 8:  # small clusters, the common case: a lookup per member is cheapest
             found = np.stack(
-                [
-                    np.bincount(cluster.owner[np.isin(cluster.shingles, cluster.doc_shingles[r])],
-                                minlength=cluster.n_passages)
-                    for r in references
-                ],
+                [np.bincount(cluster.owner[_members_of(cluster.shingles, cluster.doc_shingles[r])],
+                             minlength=cluster.n_passages) for r in references],
                 axis=1,
             ).astype(float)
             return np.divide(found, sizes[:, None], out=np.zeros_like(found), where=sizes[:, None] > 0)
@@ -252,6 +249,14 @@ class PassageAligner:
                         best[row : row + step, j] = np.maximum(best[row : row + step, j], block.max(axis=1))
         best[vectors.getnnz(axis=1) < self.min_terms] = 0.0
         return best
+
+
+def _members_of(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Whether each value is in ``sorted_set`` (sorted, unique): ``np.isin`` by one binary search per value."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    position = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[position] == values
 
 
 _DENSE_LIMIT = 1 << 22  # cosines computed at once (32 MB of float64)
