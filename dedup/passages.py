@@ -32,6 +32,8 @@ __all__ = ["Alignment", "ClusterPassages", "PassageAligner", "segment"]
 
 # A line's content without its leading and trailing white space.
 _LINE = re.compile(r"[^\S\n]*(\S(?:[^\n]*\S)?)")
+# A blank line: two newlines with only white space between them.
+_BLANK = re.compile(r"\n[^\S\n]*\n")
 # Words whose final dot ends no sentence: initials, "U.S.", titles.
 _ABBREVIATION = re.compile(
     r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,}|\b(?:Dr|Mr|Mrs|Ms|Prof|St|Sen|Rep|Gen|Col|Lt|Sgt|Gov|Jr|Sr|No|vs|etc|Inc|Ltd|Co"
@@ -61,16 +63,27 @@ def segment(text: str, max_chars: int = 600) -> list[tuple[int, int]]:
 
 
 def _blocks(text: str) -> list[list[tuple[int, int]]]:
-    """Lines (trimmed spans) grouped into blocks separated by blank lines."""
+    """Lines (trimmed spans) grouped into blocks separated by blank lines.
+
+    Between two lines there is only white space, so it holds two newlines exactly when it holds a
+    blank line (:data:`_BLANK`): a line opens a block when a blank line lies between it and the last."""
+    lines = [line.span(1) for line in _LINE.finditer(text)]
+    blanks = [blank.start() for blank in _BLANK.finditer(text)]
+    if not blanks:
+        return [lines] if lines else []
     blocks: list[list[tuple[int, int]]] = []
-    previous_end = -1
-    for line in _LINE.finditer(text):
-        span = line.span(1)
-        if previous_end < 0 or text.count("\n", previous_end, span[0]) >= 2:
+    before = -1
+    for span, seen in zip(lines, _before(blanks, lines), strict=True):
+        if seen != before:
             blocks.append([])
+            before = seen
         blocks[-1].append(span)
-        previous_end = span[1]
     return blocks
+
+
+def _before(points: list[int], spans: list[tuple[int, int]]) -> list[int]:
+    """How many ``points`` lie before each span's start (spans in order)."""
+    return np.searchsorted(np.asarray(points), [start for start, _ in spans]).tolist()
 
 
 def _paragraphs(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -172,10 +172,14 @@ def _best_columns(scores: np.ndarray, k: int, min_cosine: float) -> tuple[np.nda
     if width == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     kth = -np.partition(-scores, width - 1, axis=1)[:, width - 1 : width]
-    above = scores > kth
-    tied = scores == kth
-    room = width - above.sum(axis=1, keepdims=True)
-    chosen = above | (tied & (np.cumsum(tied, axis=1) <= room))
+    chosen = scores > kth
+    # Ties at the k-th score can only be chosen where that score reaches min_cosine: only those rows
+    # need the running count of ties (the first ``room`` of them, by column, are taken).
+    tie_rows = np.flatnonzero(kth[:, 0] >= min_cosine)
+    if len(tie_rows):
+        tied = scores[tie_rows] == kth[tie_rows]
+        room = width - chosen[tie_rows].sum(axis=1, keepdims=True)
+        chosen[tie_rows] |= tied & (np.cumsum(tied, axis=1) <= room)
     chosen &= scores >= min_cosine
     rows, columns = np.nonzero(chosen)
     return rows, columns
