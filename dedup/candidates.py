@@ -26,6 +26,7 @@ import numpy as np
 from datasketch import MinHashLSH
 
 from .sign import EMPTY_SIGNATURE_VALUE
+from .sortunique import sorted_unique
 
 __all__ = ["BandedLSH", "collision_probability", "decode_pairs", "encode_pairs"]
 
@@ -121,7 +122,7 @@ class BandedLSH:
             band_codes, band_oversized = self._band_pairs(keys[:, band], doc_ids, n_docs)
             codes.append(band_codes)
             oversized.extend(band_oversized)
-        merged = np.unique(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
+        merged = sorted_unique(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
         distinct = {group.tobytes(): group for group in oversized}  # the same bucket is met in many bands
         return decode_pairs(merged, n_docs), [distinct[key] for key in sorted(distinct)]
 

@@ -44,6 +44,7 @@ from .params import Params
 from .quotes import quoted_mask, span_kind
 from .ragged import Ragged
 from .shingle import ShingleHasher
+from .sortunique import sorted_unique
 from .spans import Span, TokenOffsets, shared_runs, to_span, token_offsets
 from .verify import Overlaps, figures_agree
 
@@ -83,7 +84,7 @@ class SharedRuns:
         shingles each pair shares (pairs sharing too few are not searched)."""
         out = np.zeros(len(pairs), dtype=np.int64)
         search = np.flatnonzero(self.possible(shared))
-        self._prepare(np.unique(pairs[search]))
+        self._prepare(sorted_unique(pairs[search]))
         for n in search:
             out[n] = max((s.words for s in self.spans(int(pairs[n, 0]), int(pairs[n, 1]))), default=0)
         return out
