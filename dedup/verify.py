@@ -35,6 +35,7 @@ from . import relation
 from .params import Params
 from .ragged import Ragged
 from .shingle import TokenBatch
+from .sortunique import unique_first_inverse
 
 __all__ = ["Overlaps", "figure_set", "figure_sets", "figures_agree", "intersection_size", "shared_counts",
            "verbatim_relations"]
@@ -129,14 +130,18 @@ def figure_sets(tokens: TokenBatch, token_texts: Sequence[str]) -> Ragged:
     ascii_doc = np.fromiter((t.isascii() for t in token_texts), dtype=bool, count=len(token_texts))
     doc = tokens.doc_ids()
     chosen = np.flatnonzero((before[tokens.ends] > before[tokens.starts]) & ascii_doc[doc])
-    _, first, inverse = np.unique(tokens.hashes[chosen], return_index=True, return_inverse=True)
+    _, first, inverse = unique_first_inverse(tokens.hashes[chosen])
     data = tokens.data
     hashed = np.array([_hash64_bytes(data[tokens.starts[t]:tokens.ends[t]].tobytes()) for t in chosen[first].tolist()],
                       dtype=np.uint64)
-    pairs = np.unique(np.stack([doc[chosen], hashed[inverse.ravel()].view(np.int64)], axis=1), axis=0)
-    values = pairs[:, 1].view(np.uint64)
-    rows = np.split(values, np.searchsorted(pairs[:, 0], np.arange(1, len(token_texts))))
-    ordered = [np.sort(row) if ascii_doc[d] else figure_set(token_texts[d]) for d, row in enumerate(rows)]
+    owner, values = doc[chosen], hashed[inverse]
+    order = np.lexsort((values, owner))  # by text, then by hash: each text's row comes out sorted
+    owner, values = owner[order], values[order]
+    distinct = np.ones(len(owner), dtype=bool)
+    distinct[1:] = (owner[1:] != owner[:-1]) | (values[1:] != values[:-1])
+    owner, values = owner[distinct], values[distinct]
+    rows = np.split(values, np.searchsorted(owner, np.arange(1, len(token_texts))))
+    ordered = [row if ascii_doc[d] else figure_set(token_texts[d]) for d, row in enumerate(rows)]
     return Ragged.from_rows(ordered)
 
 
