@@ -185,6 +185,18 @@ def _best_columns(scores: np.ndarray, k: int, min_cosine: float) -> tuple[np.nda
     return rows, columns
 
 
+def _same_owner(row_owner: np.ndarray, column_owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (row, column) cells of a score block whose row and column have the same owner: the
+    columns sorted by owner, each row's equal run found by binary search (not a dense comparison)."""
+    by = np.argsort(column_owner, kind="stable")
+    ordered = column_owner[by]
+    lo = np.searchsorted(ordered, row_owner, side="left")
+    count = np.searchsorted(ordered, row_owner, side="right") - lo
+    rows = np.repeat(np.arange(len(row_owner)), count)
+    within = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
+    return rows, by[np.repeat(lo, count) + within]
+
+
 def _chunk_rows(n_columns: int, chunk_rows: int) -> int:
     return max(16, min(chunk_rows, 4_000_000 // max(n_columns, 1)))
 
@@ -224,7 +236,7 @@ def neighbours(
         rows = np.arange(start, min(start + chunk, n_docs))
         columns = _window_columns(rows, when, n_dated, n_docs, window_days if windowed_ else None)
         scores = (ordered[rows] @ ordered[columns].T).toarray()
-        scores[owner[order[rows]][:, None] == owner[order[columns]][None, :]] = -1.0
+        scores[_same_owner(owner[order[rows]], owner[order[columns]])] = -1.0
         if windowed_ and window_days is not None:
             scores[np.abs(when[rows, None] - when[None, columns]) > window_days] = -1.0  # NaN stays
         # Ties are broken by article position, not by where a column sits in the window.
