@@ -249,7 +249,9 @@ class PassageAligner:
         if cluster.n_passages * sum(map(len, columns)) > MAX_PASSAGE_PAIRS:
             return best
         if cluster.n_passages * sum(map(len, columns)) <= _DENSE_LIMIT:  # the usual case: one product
-            cosines = (vectors @ vectors[np.concatenate(columns)].T).toarray()
+            picked = np.concatenate(columns)
+            every = len(picked) == cluster.n_passages and bool((picked == np.arange(len(picked))).all())
+            cosines = (vectors @ (vectors if every else vectors[picked]).T).toarray()  # usually every passage
             blocks = np.concatenate(([0], np.cumsum([len(c) for c in columns])[:-1]))
             best = np.maximum.reduceat(cosines, blocks, axis=1)
         else:  # a huge article: bounded blocks of rows and columns
