@@ -138,3 +138,17 @@ def test_neighbours_follow_the_rule_with_owners_ties_and_chunks(window_days):
     expected = _brute_neighbours(vectors, times, owners, 3, 0.1, window_days, 3)
     assert {tuple(p) for p in pairs.tolist()} == set(expected)
     assert all(np.isclose(s, expected[tuple(p)]) for p, s in zip(pairs.tolist(), scores, strict=True))
+
+
+def test_window_cosines_of_all_pairs_at_once_are_each_blocks_maximum():
+    import scipy.sparse as sp
+
+    from dedup.link import _best_row_cosines
+    from dedup.ragged import Ragged
+
+    rng = np.random.default_rng(3)
+    rows = sp.random(40, 300, density=0.05, random_state=4, dtype=np.float32, format="csr")
+    left = Ragged.from_rows([rng.choice(40, int(rng.integers(1, 6)), replace=False) for _ in range(25)], np.int64)
+    right = Ragged.from_rows([rng.choice(40, int(rng.integers(1, 6)), replace=False) for _ in range(25)], np.int64)
+    expected = [float((rows[left.row(p)] @ rows[right.row(p)].T).max()) for p in range(25)]
+    assert _best_row_cosines(rows, left, right).tolist() == expected  # the same floats, not merely close
