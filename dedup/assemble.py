@@ -21,6 +21,7 @@ from .link import Links
 from .origin import OriginClues
 from .result import ArticleResult, ClusterResult, Family, PairResult, Passage, ScanResult
 from .sections import merge_sections
+from .sortunique import sorted_unique
 
 __all__ = ["assemble", "bound_stats", "link_spans", "pair_order"]
 
@@ -160,6 +161,8 @@ def link_spans(links: Links, k: int, runs: SharedRuns | None) -> list[dict[str, 
 def _pairs(ids: list[str], links: Links, sources: Sequence[int | None], runs: SharedRuns | None) -> list[PairResult]:
     """Every link as a :class:`PairResult` (the columns read once as Python values, not per link)."""
     spanned = runs.possible(links.shared).tolist() if runs is not None else [False] * len(links)
+    if runs is not None and len(links):
+        runs.prepare(sorted_unique(links.pairs[np.asarray(spanned, dtype=bool)]))
     columns = zip(links.pairs.tolist(), links.relation.tolist(), links.jaccard.tolist(),
                   links.containment_a_in_b.tolist(), links.containment_b_in_a.tolist(), links.cosine.tolist(),
                   spanned, sources, strict=True)

@@ -102,6 +102,10 @@ class SharedRuns:
                     out[n] += span.words
         return out
 
+    def prepare(self, docs: Sequence[int] | np.ndarray) -> None:
+        """Hash the k-grams of these articles in one batch, before their spans are asked for."""
+        self._prepare(docs)
+
     def _prepare(self, docs: Sequence[int] | np.ndarray) -> None:
         missing = [int(d) for d in docs if int(d) not in self._kgrams]
         if missing:
