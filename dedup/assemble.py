@@ -21,6 +21,7 @@ from .link import Links
 from .origin import OriginClues
 from .result import ArticleResult, ClusterResult, Family, PairResult, Passage, ScanResult
 from .sections import merge_sections
+from .sortunique import sorted_unique
 
 __all__ = ["assemble", "bound_stats", "link_spans", "pair_order"]
 
@@ -51,7 +52,7 @@ def assemble(
     """
     ids = [a.id for a in articles]
     clusters, names = _clusters(ids, links, labels, families, passages, clues, sources)
-    pairs = sorted((_pair(ids, links, k, sources[k], runs) for k in range(len(links))), key=pair_order)
+    pairs = sorted(_pairs(ids, links, sources, runs), key=pair_order)
     article_results = [
         ArticleResult(
             id=article.id,
@@ -157,20 +158,28 @@ def link_spans(links: Links, k: int, runs: SharedRuns | None) -> list[dict[str, 
     return [s.as_dict() | {"words": s.words} for s in runs.spans(i, j)]
 
 
-def _pair(ids: list[str], links: Links, k: int, source: int | None, runs: SharedRuns | None) -> PairResult:
-    i, j = (int(x) for x in links.pairs[k])
-    spans = link_spans(links, k, runs)
-    return PairResult(
-        a=ids[i],
-        b=ids[j],
-        relation=relation.name(links.relation[k]),
-        jaccard=float(links.jaccard[k]),
-        containment_a_in_b=float(links.containment_a_in_b[k]),
-        containment_b_in_a=float(links.containment_b_in_a[k]),
-        cosine=float(links.cosine[k]),
-        source=None if source is None else ids[i] if source == 0 else ids[j],
-        spans=spans,
-    )
+def _pairs(ids: list[str], links: Links, sources: Sequence[int | None], runs: SharedRuns | None) -> list[PairResult]:
+    """Every link as a :class:`PairResult` (the columns read once as Python values, not per link)."""
+    spanned = runs.possible(links.shared).tolist() if runs is not None else [False] * len(links)
+    if runs is not None and len(links):
+        runs.prepare(sorted_unique(links.pairs[np.asarray(spanned, dtype=bool)]))
+    columns = zip(links.pairs.tolist(), links.relation.tolist(), links.jaccard.tolist(),
+                  links.containment_a_in_b.tolist(), links.containment_b_in_a.tolist(), links.cosine.tolist(),
+                  spanned, sources, strict=True)
+    return [
+        PairResult(
+            a=ids[i],
+            b=ids[j],
+            relation=relation.name(code),
+            jaccard=jaccard,
+            containment_a_in_b=a_in_b,
+            containment_b_in_a=b_in_a,
+            cosine=cosine,
+            source=None if source is None else ids[i] if source == 0 else ids[j],
+            spans=[s.as_dict() | {"words": s.words} for s in runs.spans(i, j)] if spans and runs is not None else [],
+        )
+        for (i, j), code, jaccard, a_in_b, b_in_a, cosine, spans, source in columns
+    ]
 
 
 def _stats(

@@ -74,8 +74,7 @@ class _Segments:
         labels: list[list[str | None]] = [
             label_passages(t) if member else [None] * len(t) for t, member in zip(texts, in_cluster, strict=True)
         ]
-        keys = [np.array([_passage_key(a.outlet, t) for t in row], dtype=np.uint64)
-                for a, row in zip(articles, texts, strict=True)]
+        keys = [_passage_keys(a.outlet, row) for a, row in zip(articles, texts, strict=True)]
         return cls(spans, labels, keys)
 
     @classmethod
@@ -188,10 +187,15 @@ def _recurring(articles: Sequence[Article], segments: _Segments, labels: np.ndar
 
 
 def _passage_key(outlet: str | None, text: str) -> int:
-    digest = hashlib.blake2b(digest_size=8)
-    digest.update(b"\x00" if outlet is None else b"\x01" + outlet.encode("utf-8", "surrogatepass") + b"\x00")
-    digest.update(text.encode("utf-8", "surrogatepass"))
-    return int.from_bytes(digest.digest(), "little")
+    return int(_passage_keys(outlet, [text])[0])
+
+
+def _passage_keys(outlet: str | None, texts: Sequence[str]) -> np.ndarray:
+    """BLAKE2b (8 bytes, little-endian) of the outlet's prefix and each passage's UTF-8 bytes."""
+    prefix = b"\x00" if outlet is None else b"\x01" + outlet.encode("utf-8", "surrogatepass") + b"\x00"
+    blake2b = hashlib.blake2b
+    return np.array([int.from_bytes(blake2b(prefix + t.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                                    "little") for t in texts], dtype=np.uint64)
 
 
 def _prepare(
@@ -218,10 +222,17 @@ def _prepare(
         lo, hi = batch.offsets[first], batch.offsets[last]
         owner = np.repeat(np.arange(last - first), np.diff(batch.offsets[first : last + 1]))
         member = np.repeat(np.arange(len(members)), sizes)
-        out.append(ClusterPassages(member, batch.hashes[lo:hi], owner, vectors[first:last],
+        out.append(ClusterPassages(member, batch.hashes[lo:hi], owner, _row_slice(vectors, first, last),
                                    [shingles.row(m) for m in members]))
         first = last
     return out
+
+
+def _row_slice(matrix: sp.csr_matrix, lo: int, hi: int) -> sp.csr_matrix:
+    """``matrix[lo:hi]`` (canonical CSR) from views of its arrays, without scipy's general indexing."""
+    start, stop = matrix.indptr[lo], matrix.indptr[hi]
+    return sp.csr_matrix((matrix.data[start:stop], matrix.indices[start:stop], matrix.indptr[lo : hi + 1] - start),
+                         shape=(hi - lo, matrix.shape[1]))
 
 
 def _compact_columns(matrix: sp.csr_matrix) -> sp.csr_matrix:

@@ -26,6 +26,7 @@ import numpy as np
 from datasketch import MinHashLSH
 
 from .sign import EMPTY_SIGNATURE_VALUE
+from .sortunique import sorted_unique
 
 __all__ = ["BandedLSH", "collision_probability", "decode_pairs", "encode_pairs"]
 
@@ -121,7 +122,7 @@ class BandedLSH:
             band_codes, band_oversized = self._band_pairs(keys[:, band], doc_ids, n_docs)
             codes.append(band_codes)
             oversized.extend(band_oversized)
-        merged = np.unique(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
+        merged = sorted_unique(np.concatenate(codes)) if codes else np.empty(0, dtype=np.int64)
         distinct = {group.tobytes(): group for group in oversized}  # the same bucket is met in many bands
         return decode_pairs(merged, n_docs), [distinct[key] for key in sorted(distinct)]
 
@@ -135,14 +136,13 @@ class BandedLSH:
         pairs = starts[sizes == 2]
         first, second = doc_ids[order[pairs]], doc_ids[order[pairs + 1]]
         out = [np.minimum(first, second) * n_docs + np.maximum(first, second)]
+        small = (sizes > 2) & (sizes <= self.max_bucket)
+        out.append(_group_pairs(doc_ids[order], starts[small], sizes[small], n_docs))
         oversized = []
-        for start, size in zip(starts[sizes > 2], sizes[sizes > 2], strict=True):
+        for start, size in zip(starts[sizes > self.max_bucket], sizes[sizes > self.max_bucket], strict=True):
             members = np.sort(doc_ids[order[start : start + size]])
-            if size <= self.max_bucket:
-                out.append(encode_pairs(members, n_docs))
-            else:
-                out.append(members[0] * n_docs + members[1:])
-                oversized.append(members)
+            out.append(members[0] * n_docs + members[1:])
+            oversized.append(members)
         return np.concatenate(out), oversized
 
 
@@ -151,6 +151,22 @@ def _band_choice(threshold: float, num_perm: int, weights: tuple[float, float]) 
     """datasketch's bands and rows for the threshold (an integration: computed once per setting)."""
     index = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=weights)
     return int(index.b), int(index.r)
+
+
+def _group_pairs(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n_docs: int) -> np.ndarray:
+    """Every pair inside each group ``values[start:start + size]``, encoded as ``i * n_docs + j``
+    (``i < j``), all groups at once: the member at place ``a`` of a group of ``s`` pairs with the
+    ``s - 1 - a`` after it once the group is sorted (:func:`encode_pairs` of each group)."""
+    if len(starts) == 0:
+        return np.empty(0, dtype=np.int64)
+    group = np.repeat(np.arange(len(starts)), sizes)
+    place = np.arange(len(group)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    members = np.asarray(values)[np.repeat(starts, sizes) + place]
+    members = members[np.lexsort((members, group))]  # sorted inside each group
+    after = sizes[group] - 1 - place
+    first = np.repeat(np.arange(len(members)), after)
+    second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(after) - after, after)
+    return members[first] * n_docs + members[second]
 
 
 def encode_pairs(members: np.ndarray, n_docs: int) -> np.ndarray:

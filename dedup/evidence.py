@@ -44,6 +44,7 @@ from .params import Params
 from .quotes import quoted_mask, span_kind
 from .ragged import Ragged
 from .shingle import ShingleHasher
+from .sortunique import sorted_unique
 from .spans import Span, TokenOffsets, shared_runs, to_span, token_offsets
 from .verify import Overlaps, figures_agree
 
@@ -83,7 +84,7 @@ class SharedRuns:
         shingles each pair shares (pairs sharing too few are not searched)."""
         out = np.zeros(len(pairs), dtype=np.int64)
         search = np.flatnonzero(self.possible(shared))
-        self._prepare(np.unique(pairs[search]))
+        self._prepare(sorted_unique(pairs[search]))
         for n in search:
             out[n] = max((s.words for s in self.spans(int(pairs[n, 0]), int(pairs[n, 1]))), default=0)
         return out
@@ -100,6 +101,10 @@ class SharedRuns:
                 ):
                     out[n] += span.words
         return out
+
+    def prepare(self, docs: Sequence[int] | np.ndarray) -> None:
+        """Hash the k-grams of these articles in one batch, before their spans are asked for."""
+        self._prepare(docs)
 
     def _prepare(self, docs: Sequence[int] | np.ndarray) -> None:
         missing = [int(d) for d in docs if int(d) not in self._kgrams]

@@ -63,6 +63,9 @@ _ATTRIBUTION = re.compile(
 # Substrings every match of the pattern contains: a cheap test before the regex.
 _ATTRIBUTION_HINTS = ("source", "report", "writ", "edit", "compiled", "contribut", "(")
 _CAPTION_HINTS = ("photo", "image", "picture", "caption", "getty", "shutterstock", "/", "epa")
+# Whether one of the hints occurs in the lowered text, in one scan of it (``any(h in lowered ...)`` exactly).
+_ATTRIBUTION_HINT = re.compile("|".join(map(re.escape, _ATTRIBUTION_HINTS)))
+_CAPTION_HINT = re.compile("|".join(map(re.escape, _CAPTION_HINTS)))
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _BYLINE = re.compile(
     r"^\s*(?:by|written by|words by)\s+[\w .,'&-]{2,60}$"  # by time news
@@ -107,8 +110,8 @@ def label_passage(text: str, *, generic_turn: bool = False) -> str | None:
     if words <= 12 and (_EMAIL.search(stripped) or _BYLINE.match(stripped)):
         return "byline"
     lowered = stripped.lower()
-    if words <= 60 and any(k in lowered for k in _ATTRIBUTION_HINTS) and _ATTRIBUTION.search(stripped):
+    if words <= 60 and _ATTRIBUTION_HINT.search(lowered) and _ATTRIBUTION.search(stripped):
         return "attribution"
-    if words <= 80 and any(k in lowered for k in _CAPTION_HINTS) and _CAPTION.search(stripped):
+    if words <= 80 and _CAPTION_HINT.search(lowered) and _CAPTION.search(stripped):
         return "caption"
     return None

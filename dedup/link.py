@@ -31,6 +31,7 @@ from . import relation
 from .candidates import decode_pairs, encode_pairs
 from .fingerprint import Prints
 from .params import Params
+from .ragged import Ragged
 from .story import Idf, neighbours, row_cosines
 from .verify import Overlaps, verbatim_relations
 
@@ -308,10 +309,47 @@ def with_cosines(links: Links, prints: Prints, idf: Idf | None, vectors: sp.csr_
         return links.with_cosine(cosine)
     has = windows.sizes() > 0
     long_pairs = np.flatnonzero(has[links.pairs[:, 0]] | has[links.pairs[:, 1]])
-    window_vectors = idf.transform(prints.windows)
-    for k in long_pairs:
-        i, j = links.pairs[k]
-        left = sp.vstack([vectors[i], window_vectors[windows.row(i)]])
-        right = sp.vstack([vectors[j], window_vectors[windows.row(j)]])
-        cosine[k] = max(cosine[k], float((left @ right.T).max()))
+    if len(long_pairs):
+        rows = sp.vstack([vectors, idf.transform(prints.windows)]).tocsr()
+        cosine[long_pairs] = np.maximum(cosine[long_pairs],
+                                        _best_row_cosines(rows, _with_windows(links.pairs[long_pairs, 0], windows),
+                                                          _with_windows(links.pairs[long_pairs, 1], windows)))
     return links.with_cosine(cosine)
+
+
+def _with_windows(articles: np.ndarray, windows: Ragged) -> Ragged:
+    """Per article, its row and its windows' rows in ``vstack([vectors, window_vectors])``."""
+    own = windows.take(articles)
+    sizes = own.sizes() + 1
+    offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    values = np.empty(int(offsets[-1]), dtype=np.int64)
+    head = np.zeros(len(values), dtype=bool)
+    head[offsets[:-1]] = True
+    values[head] = articles
+    values[~head] = len(windows) + own.values
+    return Ragged(values, offsets)
+
+
+def _best_row_cosines(rows: sp.csr_matrix, left: Ragged, right: Ragged) -> np.ndarray:
+    """For each pair ``p``, the largest entry of the block ``rows[left.row(p)] @ rows[right.row(p)].T``
+    (0 when the block is empty), every block in one product.
+
+    Each pair's rows get their own copy of the term columns (column ``(p, t)``, numbered densely in
+    ``(p, t)`` order), so the product of all left rows with all right rows is zero outside the pairs'
+    blocks; inside, every cosine is summed over the same terms in the same order as the block's own
+    product, so the values are the same floats."""
+    a, b = rows[left.values], rows[right.values]
+    owner_a, owner_b = left.row_ids(), right.row_ids()
+    width = np.int64(rows.shape[1])
+    keys = np.concatenate([np.repeat(owner_a, np.diff(a.indptr)) * width + a.indices,
+                           np.repeat(owner_b, np.diff(b.indptr)) * width + b.indices])
+    used, column = np.unique(keys, return_inverse=True)
+    column = column.ravel()
+    n_columns = max(len(used), 1)
+    nnz_a = a.nnz
+    a = sp.csr_matrix((a.data, column[:nnz_a], a.indptr), shape=(a.shape[0], n_columns))
+    b = sp.csr_matrix((b.data, column[nnz_a:], b.indptr), shape=(b.shape[0], n_columns))
+    block = (a @ b.T).tocoo()
+    best = np.zeros(len(left), dtype=np.float64)
+    np.maximum.at(best, owner_a[block.row], block.data)
+    return best

@@ -39,7 +39,10 @@ _CREDIT_LINE = re.compile(r"^\s*(?:By\s+)?(?P<agency>PA News Agency|PA Media|Ass
 def wire_credit(text: str) -> str | None:
     """The agency whose own dateline opens the text (first 600 characters), or None."""
     head = text[:600]
-    found = _DATELINE.search(head) or _CREDIT_LINE.search(head)
+    # each pattern holds a literal the head must contain: tested first, the same result at a fraction of the cost
+    found = _DATELINE.search(head) if "(" in head else None
+    if found is None and ("PA " in head or "Associated Press" in head):
+        found = _CREDIT_LINE.search(head)
     return found.group("agency") if found else None
 
 

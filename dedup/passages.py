@@ -32,6 +32,8 @@ __all__ = ["Alignment", "ClusterPassages", "PassageAligner", "segment"]
 
 # A line's content without its leading and trailing white space.
 _LINE = re.compile(r"[^\S\n]*(\S(?:[^\n]*\S)?)")
+# A blank line: two newlines with only white space between them.
+_BLANK = re.compile(r"\n[^\S\n]*\n")
 # Words whose final dot ends no sentence: initials, "U.S.", titles.
 _ABBREVIATION = re.compile(
     r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,}|\b(?:Dr|Mr|Mrs|Ms|Prof|St|Sen|Rep|Gen|Col|Lt|Sgt|Gov|Jr|Sr|No|vs|etc|Inc|Ltd|Co"
@@ -61,16 +63,27 @@ def segment(text: str, max_chars: int = 600) -> list[tuple[int, int]]:
 
 
 def _blocks(text: str) -> list[list[tuple[int, int]]]:
-    """Lines (trimmed spans) grouped into blocks separated by blank lines."""
+    """Lines (trimmed spans) grouped into blocks separated by blank lines.
+
+    Between two lines there is only white space, so it holds two newlines exactly when it holds a
+    blank line (:data:`_BLANK`): a line opens a block when a blank line lies between it and the last."""
+    lines = [line.span(1) for line in _LINE.finditer(text)]
+    blanks = [blank.start() for blank in _BLANK.finditer(text)]
+    if not blanks:
+        return [lines] if lines else []
     blocks: list[list[tuple[int, int]]] = []
-    previous_end = -1
-    for line in _LINE.finditer(text):
-        span = line.span(1)
-        if previous_end < 0 or text.count("\n", previous_end, span[0]) >= 2:
+    before = -1
+    for span, seen in zip(lines, _before(blanks, lines), strict=True):
+        if seen != before:
             blocks.append([])
+            before = seen
         blocks[-1].append(span)
-        previous_end = span[1]
     return blocks
+
+
+def _before(points: list[int], spans: list[tuple[int, int]]) -> list[int]:
+    """How many ``points`` lie before each span's start (spans in order)."""
+    return np.searchsorted(np.asarray(points), [start for start, _ in spans]).tolist()
 
 
 def _paragraphs(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -206,11 +219,8 @@ class PassageAligner:
         sizes = np.bincount(cluster.owner, minlength=cluster.n_passages).astype(float)
         if len(references) <= 8:  # small clusters, the common case: a lookup per member is cheapest
             found = np.stack(
-                [
-                    np.bincount(cluster.owner[np.isin(cluster.shingles, cluster.doc_shingles[r])],
-                                minlength=cluster.n_passages)
-                    for r in references
-                ],
+                [np.bincount(cluster.owner[_members_of(cluster.shingles, cluster.doc_shingles[r])],
+                             minlength=cluster.n_passages) for r in references],
                 axis=1,
             ).astype(float)
             return np.divide(found, sizes[:, None], out=np.zeros_like(found), where=sizes[:, None] > 0)
@@ -239,7 +249,9 @@ class PassageAligner:
         if cluster.n_passages * sum(map(len, columns)) > MAX_PASSAGE_PAIRS:
             return best
         if cluster.n_passages * sum(map(len, columns)) <= _DENSE_LIMIT:  # the usual case: one product
-            cosines = (vectors @ vectors[np.concatenate(columns)].T).toarray()
+            picked = np.concatenate(columns)
+            every = len(picked) == cluster.n_passages and bool((picked == np.arange(len(picked))).all())
+            cosines = (vectors @ (vectors if every else vectors[picked]).T).toarray()  # usually every passage
             blocks = np.concatenate(([0], np.cumsum([len(c) for c in columns])[:-1]))
             best = np.maximum.reduceat(cosines, blocks, axis=1)
         else:  # a huge article: bounded blocks of rows and columns
@@ -252,6 +264,14 @@ class PassageAligner:
                         best[row : row + step, j] = np.maximum(best[row : row + step, j], block.max(axis=1))
         best[vectors.getnnz(axis=1) < self.min_terms] = 0.0
         return best
+
+
+def _members_of(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Whether each value is in ``sorted_set`` (sorted, unique): ``np.isin`` by one binary search per value."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    position = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[position] == values
 
 
 _DENSE_LIMIT = 1 << 22  # cosines computed at once (32 MB of float64)

@@ -33,6 +33,7 @@ import numpy as np
 
 from .normalize import normalize, token_text
 from .ragged import Ragged
+from .sortunique import sorted_unique
 
 __all__ = ["ShingleBatch", "ShingleHasher", "TokenBatch", "shingle_hash32", "shingle_hash64", "shingles", "token_batch"]
 
@@ -110,11 +111,11 @@ class ShingleBatch:
 
     def sets(self) -> list[np.ndarray]:
         """Each document's shingle set as a sorted array of unique uint64."""
-        return [np.unique(self.doc(d)) for d in range(self.n_docs)]
+        return [sorted_unique(self.doc(d)) for d in range(self.n_docs)]
 
     def set_rows(self) -> Ragged:
         """Each document's shingle set (sorted, unique), as one ragged array."""
-        return Ragged.from_rows([np.unique(self.doc(d)) for d in range(self.n_docs)])
+        return Ragged.from_rows([sorted_unique(self.doc(d)) for d in range(self.n_docs)])
 
 
 @dataclass(frozen=True)

@@ -161,18 +161,19 @@ def shared_runs(a: np.ndarray, b: np.ndarray, k: int, min_words: int = DEFAULT_M
     order = np.argsort(b, kind="stable")
     sb = b[order]
     lo = np.searchsorted(sb, a, side="left")
-    hi = np.searchsorted(sb, a, side="right")
-    hits = hi - lo
-    ua, ca = np.unique(a, return_counts=True)
-    a_repeats = ca[np.searchsorted(ua, a)]
-    hits[(hits > _MAX_REPEAT) | (a_repeats > _MAX_REPEAT)] = 0
+    hits = np.searchsorted(sb, a, side="right") - lo
+    found = np.flatnonzero(hits)  # the k-grams of a that occur in b: only their repeats in a matter
+    if len(found):
+        sa, seen = np.sort(a), a[found]
+        a_repeats = np.searchsorted(sa, seen, side="right") - np.searchsorted(sa, seen, side="left")
+        hits[found[(hits[found] > _MAX_REPEAT) | (a_repeats > _MAX_REPEAT)]] = 0
     i = np.repeat(np.arange(len(a), dtype=np.int64), hits)
     if len(i) == 0:
         return np.empty((0, 3), dtype=np.int64)
     begin = np.cumsum(hits) - hits
     j = order[np.repeat(lo - begin, hits) + np.arange(len(i), dtype=np.int64)]
     diag = j - i
-    by = np.lexsort((i, diag))
+    by = np.argsort(diag, kind="stable")  # i ascends already: by diagonal, then by i
     i, diag = i[by], diag[by]
     new = np.concatenate(([True], (diag[1:] != diag[:-1]) | (i[1:] != i[:-1] + 1)))
     starts = np.flatnonzero(new)

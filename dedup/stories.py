@@ -26,7 +26,9 @@ Two levels, two kinds of evidence:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 import numpy as np
 import scipy.sparse as sp
@@ -100,7 +102,7 @@ def _communities(n_nodes: int, u: np.ndarray, v: np.ndarray, weight: np.ndarray,
 
 def _leiden(members: np.ndarray, u: np.ndarray, v: np.ndarray, weight: np.ndarray, resolution: float) -> np.ndarray:
     """Community of each member (ascending node ids) of one connected component."""
-    import igraph
+    igraph = _igraph()
     import leidenalg
 
     local_u, local_v = np.searchsorted(members, u), np.searchsorted(members, v)
@@ -117,6 +119,28 @@ def _leiden(members: np.ndarray, u: np.ndarray, v: np.ndarray, weight: np.ndarra
     labels = np.asarray(partition.membership, dtype=np.int64)
     _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
     return np.argsort(np.argsort(first))[inverse.ravel()]  # communities numbered by first member
+
+
+def _igraph() -> ModuleType:
+    """``igraph``, imported without its matplotlib drawing backend unless matplotlib is already loaded.
+
+    ``import igraph`` imports ``matplotlib.pyplot`` whenever matplotlib is installed (0.5-0.8 s, most of
+    the cluster stage on a corpus of news); a scan never draws. While igraph is imported, matplotlib is
+    made unimportable (a ``None`` entry in ``sys.modules``), so igraph falls back to its placeholder
+    module; the entry is removed afterwards, so a later ``import matplotlib`` works as usual. Only
+    igraph's own matplotlib plotting is off in a process whose first igraph import came from here.
+    """
+    if "igraph" in sys.modules or "matplotlib" in sys.modules:
+        import igraph
+
+        return igraph
+    sys.modules["matplotlib"] = None  # type: ignore[assignment]
+    try:
+        import igraph
+    finally:
+        if sys.modules.get("matplotlib", 0) is None:
+            del sys.modules["matplotlib"]
+    return igraph
 
 
 def _dense(node: np.ndarray, n_items: int, community: np.ndarray) -> np.ndarray:

@@ -172,13 +172,50 @@ def _best_columns(scores: np.ndarray, k: int, min_cosine: float) -> tuple[np.nda
     if width == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     kth = -np.partition(-scores, width - 1, axis=1)[:, width - 1 : width]
-    above = scores > kth
-    tied = scores == kth
-    room = width - above.sum(axis=1, keepdims=True)
-    chosen = above | (tied & (np.cumsum(tied, axis=1) <= room))
+    chosen = scores > kth
+    # Ties at the k-th score can only be chosen where that score reaches min_cosine: only those rows
+    # need the running count of ties (the first ``room`` of them, by column, are taken).
+    tie_rows = np.flatnonzero(kth[:, 0] >= min_cosine)
+    if len(tie_rows):
+        tied = scores[tie_rows] == kth[tie_rows]
+        room = width - chosen[tie_rows].sum(axis=1, keepdims=True)
+        chosen[tie_rows] |= tied & (np.cumsum(tied, axis=1) <= room)
     chosen &= scores >= min_cosine
     rows, columns = np.nonzero(chosen)
     return rows, columns
+
+
+def _best_stored(product: sp.coo_matrix, row_ids: np.ndarray, column_ids: np.ndarray, owner: np.ndarray,
+                 row_when: np.ndarray, column_when: np.ndarray, window_days: float | None, k: int,
+                 min_cosine: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_best_columns` of the dense block with the same masks, from the stored cosines alone.
+
+    With ``min_cosine > 0`` a chosen cell is a stored cosine of at least ``min_cosine``, not of the
+    row's own owner, inside the window; among those a row keeps its ``k`` best, equal cosines going
+    to the lower article position (``column_ids``): the dense kernel's choice, in work linear in the
+    stored cosines instead of the block's area. Returns block rows, block columns and cosines."""
+    r, c, s = product.row, product.col, product.data
+    keep = s >= min_cosine
+    r, c, s = r[keep], c[keep], s[keep]
+    keep = owner[row_ids[r]] != owner[column_ids[c]]
+    if window_days is not None:
+        keep &= ~(np.abs(row_when[r] - column_when[c]) > window_days)  # NaN (undated) stays
+    r, c, s = r[keep].astype(np.int64), c[keep].astype(np.int64), s[keep]
+    chosen = best_per_row(r, column_ids[c], s, k)
+    chosen = chosen[np.lexsort((column_ids[c[chosen]], r[chosen]))]  # row-major, as np.nonzero gives them
+    return r[chosen], c[chosen], s[chosen]
+
+
+def _same_owner(row_owner: np.ndarray, column_owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (row, column) cells of a score block whose row and column have the same owner: the
+    columns sorted by owner, each row's equal run found by binary search (not a dense comparison)."""
+    by = np.argsort(column_owner, kind="stable")
+    ordered = column_owner[by]
+    lo = np.searchsorted(ordered, row_owner, side="left")
+    count = np.searchsorted(ordered, row_owner, side="right") - lo
+    rows = np.repeat(np.arange(len(row_owner)), count)
+    within = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
+    return rows, by[np.repeat(lo, count) + within]
 
 
 def _chunk_rows(n_columns: int, chunk_rows: int) -> int:
@@ -219,8 +256,16 @@ def neighbours(
     for start in range(0, n_docs, chunk):
         rows = np.arange(start, min(start + chunk, n_docs))
         columns = _window_columns(rows, when, n_dated, n_docs, window_days if windowed_ else None)
-        scores = (ordered[rows] @ ordered[columns].T).toarray()
-        scores[owner[order[rows]][:, None] == owner[order[columns]][None, :]] = -1.0
+        product = ordered[rows] @ ordered[columns].T
+        if min_cosine > 0:  # only stored cosines can reach min_cosine: the best of each row among them
+            r, c, s = _best_stored(product.tocoo(), order[rows], order[columns], owner, when[rows], when[columns],
+                                   window_days if windowed_ else None, k, min_cosine)
+            found_rows.append(order[rows[r]])
+            found_columns.append(order[columns[c]])
+            found_scores.append(s)
+            continue
+        scores = product.toarray()
+        scores[_same_owner(owner[order[rows]], owner[order[columns]])] = -1.0
         if windowed_ and window_days is not None:
             scores[np.abs(when[rows, None] - when[None, columns]) > window_days] = -1.0  # NaN stays
         # Ties are broken by article position, not by where a column sits in the window.

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .shingle import TokenBatch, token_batch
+from .sortunique import unique_first_inverse
 
 __all__ = ["ENGLISH_STOP_WORDS", "HashedTokens", "l2_normalize", "murmurhash3_32", "murmurhash3_32_at", "term_counts"]
 
@@ -144,7 +145,7 @@ class HashedTokens:
     def of(cls, tokens: TokenBatch, n_features: int) -> HashedTokens:
         """The columns of tokens already hashed (:func:`dedup.shingle.token_batch`): each distinct
         token hash is hashed again with MurmurHash3 once, stop words found by their token hash."""
-        distinct, first, inverse = np.unique(tokens.hashes, return_index=True, return_inverse=True)
+        distinct, first, inverse = unique_first_inverse(tokens.hashes)
         columns = _columns(murmurhash3_32_at(tokens.data, tokens.starts[first], (tokens.ends - tokens.starts)[first]),
                            n_features)
         columns[np.isin(distinct, _stop_hashes())] = -1

@@ -29,15 +29,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import relation
 from .params import Params
 from .ragged import Ragged
 from .shingle import TokenBatch
+from .sortunique import unique_first_inverse
 
-__all__ = ["Overlaps", "figure_set", "figure_sets", "figures_agree", "intersection_size", "verbatim_relations"]
+__all__ = ["Overlaps", "figure_set", "figure_sets", "figures_agree", "intersection_size", "shared_counts",
+           "verbatim_relations"]
 
 _DIGITS = re.compile(r"\d+")
+_CHUNK = 1 << 19  # hashes gathered at a time (both sides): the temporaries stay in memory the allocator reuses
+_COLUMNS = np.iinfo(np.int64).max  # c = v >> 1 of every 64-bit hash v is below this
 
 
 def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
@@ -49,6 +54,53 @@ def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
     idx = np.searchsorted(b, a)
     idx[idx == len(b)] = 0
     return int(np.count_nonzero(b[idx] == a))
+
+
+def shared_counts(left: Ragged, right: Ragged, pairs: np.ndarray) -> np.ndarray:
+    """:math:`|A_i \\cap B_j|` of every pair ``(i, j)`` of sorted unique 64-bit hashes (``left.row(i)``,
+    ``right.row(j)``): the merge of the two rows, vectorised over the pairs.
+
+    A hash is :math:`v = 2c + p` (:math:`c = v \\gg 1 < 2^{63}`, :math:`p` its lowest bit). A row becomes a
+    sparse row with the entry :math:`1 - 2p` in column :math:`c` (columns ascending, as the hashes are). The
+    element-wise product of the rows gathered for the pairs (scipy's merge of sorted column indices, linear
+    in :math:`|A| + |B|`) has an entry where both rows hold column :math:`c`, and it is :math:`+1` exactly when
+    the lowest bits agree too: :math:`|A \\cap B|` is the number of positive entries of the pair's row. A
+    chunk with a row holding both :math:`2c` and :math:`2c + 1` (a repeated column) takes
+    :func:`intersection_size` pair by pair. Pairs go in chunks of about ``2**19`` gathered hashes.
+    """
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    out = np.zeros(len(pairs), dtype=np.float64)
+    if not len(pairs):
+        return out
+    work = np.cumsum(left.sizes()[pairs[:, 0]] + right.sizes()[pairs[:, 1]])
+    start = 0
+    while start < len(pairs):
+        done = int(work[start - 1]) if start else 0
+        stop = max(start + 1, int(np.searchsorted(work, done + _CHUNK, side="right")))
+        chunk = pairs[start:stop]
+        a, b = _sparse_rows(left.take(chunk[:, 0])), _sparse_rows(right.take(chunk[:, 1]))
+        if a is None or b is None:
+            out[start:stop] = [intersection_size(left.row(i), right.row(j)) for i, j in chunk.tolist()]
+        else:
+            both = a.multiply(b).tocsr()
+            agree = np.concatenate(([0], np.cumsum(both.data > 0)))
+            out[start:stop] = agree[both.indptr[1:]] - agree[both.indptr[:-1]]
+        start = stop
+    return out
+
+
+def _sparse_rows(rows: Ragged) -> sp.csr_matrix | None:
+    """Rows of hashes as a sparse matrix: entry :math:`1 - 2p` in column :math:`c` for each :math:`v = 2c + p`
+    (None when a row repeats a column)."""
+    values = rows.values.astype(np.uint64, copy=False)
+    columns = (values >> np.uint64(1)).astype(np.int64)
+    repeated = columns[1:] == columns[:-1]
+    starts = rows.offsets[1:-1]
+    repeated[starts[(starts > 0) & (starts < len(values))] - 1] = False  # a row's first column follows another row
+    if repeated.any():
+        return None
+    signs = 1 - 2 * (values & np.uint64(1)).astype(np.int8)
+    return sp.csr_matrix((signs, columns, rows.offsets), shape=(len(rows), _COLUMNS))
 
 
 def figure_set(tokenized: str) -> np.ndarray:
@@ -78,14 +130,18 @@ def figure_sets(tokens: TokenBatch, token_texts: Sequence[str]) -> Ragged:
     ascii_doc = np.fromiter((t.isascii() for t in token_texts), dtype=bool, count=len(token_texts))
     doc = tokens.doc_ids()
     chosen = np.flatnonzero((before[tokens.ends] > before[tokens.starts]) & ascii_doc[doc])
-    _, first, inverse = np.unique(tokens.hashes[chosen], return_index=True, return_inverse=True)
+    _, first, inverse = unique_first_inverse(tokens.hashes[chosen])
     data = tokens.data
     hashed = np.array([_hash64_bytes(data[tokens.starts[t]:tokens.ends[t]].tobytes()) for t in chosen[first].tolist()],
                       dtype=np.uint64)
-    pairs = np.unique(np.stack([doc[chosen], hashed[inverse.ravel()].view(np.int64)], axis=1), axis=0)
-    values = pairs[:, 1].view(np.uint64)
-    rows = np.split(values, np.searchsorted(pairs[:, 0], np.arange(1, len(token_texts))))
-    ordered = [np.sort(row) if ascii_doc[d] else figure_set(token_texts[d]) for d, row in enumerate(rows)]
+    owner, values = doc[chosen], hashed[inverse]
+    order = np.lexsort((values, owner))  # by text, then by hash: each text's row comes out sorted
+    owner, values = owner[order], values[order]
+    distinct = np.ones(len(owner), dtype=bool)
+    distinct[1:] = (owner[1:] != owner[:-1]) | (values[1:] != values[:-1])
+    owner, values = owner[distinct], values[distinct]
+    rows = np.split(values, np.searchsorted(owner, np.arange(1, len(token_texts))))
+    ordered = [row if ascii_doc[d] else figure_set(token_texts[d]) for d, row in enumerate(rows)]
     return Ragged.from_rows(ordered)
 
 
@@ -130,9 +186,7 @@ class Overlaps:
     def compute(cls, left: Ragged, right: Ragged, pairs: np.ndarray) -> Overlaps:
         """Overlaps of ``left.row(i)`` and ``right.row(j)`` (sorted unique shingle hashes)."""
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-        shared = np.fromiter(
-            (intersection_size(left.row(i), right.row(j)) for i, j in pairs), dtype=np.float64, count=len(pairs)
-        )
+        shared = shared_counts(left, right, pairs)
         return cls.of_counts(shared, left.sizes()[pairs[:, 0]], right.sizes()[pairs[:, 1]])
 
     @classmethod

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .shingle import ShingleBatch, ShingleHasher
+from .sortunique import sorted_unique
 
 __all__ = ["DEFAULT_K", "DEFAULT_W", "Fingerprints", "concat", "fingerprint_texts", "ranges", "winnow"]
 
@@ -164,7 +165,7 @@ def _groups(offsets: np.ndarray) -> list[tuple[int, int]]:
     if n_docs <= 0:
         return []
     cuts = np.searchsorted(offsets, np.arange(_GROUP, int(offsets[-1]) + 1, _GROUP), side="right") - 1
-    bounds = np.unique(np.concatenate(([0], np.clip(cuts, 1, n_docs), [n_docs])))
+    bounds = sorted_unique(np.concatenate(([0], np.clip(cuts, 1, n_docs), [n_docs])))
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
 
 
@@ -187,7 +188,7 @@ def _winnow_group(h: np.ndarray, offsets: np.ndarray, lo: int, hi: int, w: int) 
         low = np.minimum.reduceat(part[members], first)
         selected.append(np.maximum.reduceat(np.where(part[members] == low[owner], members, -1), first))
     found = np.concatenate(selected) if selected else np.empty(0, dtype=np.int64)
-    return np.unique(found) + base
+    return sorted_unique(found) + base
 
 
 def fingerprint_texts(

@@ -102,3 +102,29 @@ def test_band_choice_catches_low_jaccard_copies():
     lsh = BandedLSH(0.2, 128)
     assert collision_probability(0.3, lsh.bands, lsh.rows) > 0.9
     assert collision_probability(0.02, lsh.bands, lsh.rows) < 0.05
+
+
+def test_shared_counts_of_many_pairs_are_the_intersections_even_for_neighbouring_hashes():
+    from dedup.verify import shared_counts
+
+    rng = np.random.default_rng(11)
+    rows = [np.unique(rng.integers(0, 2**64, int(rng.integers(0, 40)), dtype=np.uint64)) for _ in range(30)]
+    # hashes 2c and 2c + 1 agree but for the lowest bit: one row holds both (a repeated column)
+    rows += [np.array([4, 5, 2**64 - 2], np.uint64), np.array([5, 2**64 - 1], np.uint64), np.array([], np.uint64)]
+    rows += [rows[3][:10], np.concatenate([rows[3], [2**64 - 1]]).astype(np.uint64)]
+    sets = Ragged.from_rows([np.unique(r) for r in rows])
+    pairs = np.array([(i, j) for i in range(len(rows)) for j in range(len(rows))])
+    expected = [intersection_size(sets.row(i), sets.row(j)) for i, j in pairs]
+    assert shared_counts(sets, sets, pairs).tolist() == expected
+    assert shared_counts(sets, sets, np.empty((0, 2), np.int64)).tolist() == []
+
+
+def test_bucket_pairs_of_all_small_buckets_at_once_are_each_buckets_pairs():
+    from dedup.candidates import _group_pairs, encode_pairs
+
+    rng = np.random.default_rng(2)
+    values = rng.permutation(500)[:60]
+    starts, sizes = np.array([0, 7, 20, 41]), np.array([3, 9, 5, 19])
+    groups = zip(starts.tolist(), sizes.tolist(), strict=True)
+    expected = np.concatenate([encode_pairs(np.sort(values[s : s + n]), 500) for s, n in groups])
+    assert sorted(_group_pairs(values, starts, sizes, 500).tolist()) == sorted(expected.tolist())

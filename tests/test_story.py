@@ -108,3 +108,47 @@ def test_figures_are_terms_as_written_so_a_template_with_other_numbers_differs()
     vectors = Idf.fit(counts, Params()).transform(counts)
     assert float(vectors[0].multiply(vectors[1]).sum()) < 0.9
     assert float(vectors[0].multiply(vectors[0]).sum()) == pytest.approx(1.0, abs=1e-5)
+
+
+def _brute_neighbours(vectors, times, owners, k, min_cosine, window_days, min_shared_terms):
+    """The neighbour rule written out: per row the k best other-owner rows in the window (equal
+    cosines to the lower row), pairs of owners with their best cosine."""
+    dense = (vectors @ vectors.T).toarray()
+    terms = ((vectors != 0).astype(np.int64) @ (vectors != 0).astype(np.int64).T).toarray()
+    best = {}
+    for i in range(dense.shape[0]):
+        near = [j for j in range(dense.shape[0]) if owners[j] != owners[i] and dense[i, j] >= min_cosine
+                and not (window_days is not None and abs(times[i] - times[j]) > window_days)]
+        for j in sorted(near, key=lambda j: (-dense[i, j], j))[:k]:
+            if terms[i, j] >= min_shared_terms:
+                key = tuple(sorted((int(owners[i]), int(owners[j]))))
+                best[key] = max(best.get(key, -1.0), float(dense[i, j]))
+    return best
+
+
+@pytest.mark.parametrize("window_days", [None, 1.0])
+def test_neighbours_follow_the_rule_with_owners_ties_and_chunks(window_days):
+    texts = [WIRE, REWRITE, WIRE, REWRITE + " again"] + [filler(80, seed=s) for s in range(30)]
+    texts += [t + " " + filler(20, seed=100 + n) for n, t in enumerate(texts[:12])]
+    vectors = _vectors(texts)
+    owners = np.array([n // 2 for n in range(len(texts))])  # two rows per owner, as an article's windows
+    times = np.where(np.arange(len(texts)) % 5 == 0, np.nan, np.arange(len(texts)) % 9).astype(float)
+    pairs, scores = neighbours(vectors, times, k=3, min_cosine=0.1, window_days=window_days, min_shared_terms=3,
+                               owners=owners, chunk_rows=16)
+    expected = _brute_neighbours(vectors, times, owners, 3, 0.1, window_days, 3)
+    assert {tuple(p) for p in pairs.tolist()} == set(expected)
+    assert all(np.isclose(s, expected[tuple(p)]) for p, s in zip(pairs.tolist(), scores, strict=True))
+
+
+def test_window_cosines_of_all_pairs_at_once_are_each_blocks_maximum():
+    import scipy.sparse as sp
+
+    from dedup.link import _best_row_cosines
+    from dedup.ragged import Ragged
+
+    rng = np.random.default_rng(3)
+    rows = sp.random(40, 300, density=0.05, random_state=4, dtype=np.float32, format="csr")
+    left = Ragged.from_rows([rng.choice(40, int(rng.integers(1, 6)), replace=False) for _ in range(25)], np.int64)
+    right = Ragged.from_rows([rng.choice(40, int(rng.integers(1, 6)), replace=False) for _ in range(25)], np.int64)
+    expected = [float((rows[left.row(p)] @ rows[right.row(p)].T).max()) for p in range(25)]
+    assert _best_row_cosines(rows, left, right).tolist() == expected  # the same floats, not merely close
