@@ -98,6 +98,7 @@ class Scanner:
             links = Links.concat([verify(prints, prints, exact, params), expand(found, copies, params.max_exact_group)])
             collapsed = collapsed_groups(len(articles), links, [*capped, *oversized])
             prints = _without(prints, "signatures", "passages")
+            runs.forget()  # the runs found are kept; later pairs recompute their articles' k-grams
         with _stage(timings, "same_story"):
             idf, vectors = _weigh(prints, links, params)
             prints = _without(prints, "terms")
@@ -105,6 +106,7 @@ class Scanner:
                 story = story_links(prints, idf, vectors, times, copies.distinct, found, params, accept)
                 links = Links.concat([links, expand(story, copies, params.max_exact_group)])
             links = with_cosines(links, prints, idf, vectors)
+            del vectors  # no later stage reads them
             runs.forget()
         with _stage(timings, "cluster"):
             report("cluster", 0, None)
