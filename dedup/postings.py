@@ -5,12 +5,14 @@ by fingerprint, built and joined with sort-based group-bys in numpy -- the
 shape a SQL table keyed by fingerprint (with a secondary index on doc), or a
 Dask shuffle on the key, computes.
 
-One **bucket rule** decides which rows of one fingerprint make pairs; both
-entry points apply it:
+One **bucket rule** decides which rows of one fingerprint make pairs; every
+entry point applies it:
 
 * :func:`self_join` -- every document against every other;
 * :func:`probe` -- new documents against stored :class:`Postings` (the bucket
-  is then the stored rows and the new rows of that fingerprint together).
+  is then the stored rows and the new rows of that fingerprint together);
+* :func:`join_prints` -- :func:`self_join` of a scan's fingerprints, one key
+  range at a time, never holding the whole table.
 
 So the query-stored pairs of ``self_join(stored + new)`` are exactly
 ``probe(new, stored)`` (tested on random data).
