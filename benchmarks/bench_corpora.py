@@ -17,6 +17,7 @@ corpus on every machine. Nothing is read from disk.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -245,12 +246,15 @@ def synthetic_articles(
         return entities_cache[story]
 
     articles: list[Article] = []
-    originals: list[tuple[list[str], float, int]] = []  # paragraphs, day, story
+    # (article index, day, story) of each original: its paragraphs are re-read from its text
+    # (paragraphs hold no blank line), so the generator holds every text once, not twice
+    originals: list[tuple[int, float, int]] = []
     next_original = 0
     for index in range(n):
         outlet = _OUTLETS[int(rng.integers(0, len(_OUTLETS)))]
         if is_copy[index] and originals:
-            paragraphs, day, story = originals[int(rng.integers(0, len(originals)))]
+            source, day, story = originals[int(rng.integers(0, len(originals)))]
+            paragraphs = articles[source].text.split("\n\n")
             kind = rng.random()
             if kind < 0.40:
                 body = writer.edit(paragraphs, 0.02)
@@ -266,7 +270,7 @@ def synthetic_articles(
             length = int(np.clip(rng.normal(words, words / 4), words / 3, words * 2))
             body = writer.paragraphs(length, entities(story))
             day = float(story_day[story] + rng.uniform(0.0, 3.0))
-            originals.append((body, day, story))
+            originals.append((index, day, story))
         articles.append(
             Article(
                 id=f"syn-{index:07d}",
@@ -277,6 +281,14 @@ def synthetic_articles(
             )
         )
     return articles
+
+
+def report_digest(result: Any) -> str:
+    """SHA-256 (16 hex digits) of a scan's JSON report without its timings: equal digests, equal results."""
+    report = result.to_dict()
+    report["stats"].pop("seconds", None)
+    report["stats"].pop("cpu_seconds", None)
+    return hashlib.sha256(json.dumps(report, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- benchmark corpus

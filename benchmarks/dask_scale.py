@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import pickle
 import resource
@@ -35,12 +34,6 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-
-
-def _digest(result: Any) -> str:
-    report = result.to_dict()
-    report["stats"].pop("seconds", None)
-    return hashlib.sha256(json.dumps(report, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 class _Sampler:
@@ -147,6 +140,8 @@ def _storage(articles: list[Any]) -> dict[str, float]:
 
 
 def run_one(mode: str, workers: int, corpus: Path, partition_size: int) -> dict[str, Any]:
+    from bench_corpora import report_digest
+
     with open(corpus, "rb") as stream:
         articles = pickle.load(stream)
     sampler = _Sampler()
@@ -193,7 +188,7 @@ def run_one(mode: str, workers: int, corpus: Path, partition_size: int) -> dict[
     record["pairs_by_relation"] = result.stats["pairs_by_relation"]
     record["clusters"] = result.stats["clusters"]
     record["lsh_candidates"] = result.stats["lsh_candidates"]
-    record["digest"] = _digest(result)
+    record["digest"] = report_digest(result)
     return record
 
 

@@ -169,7 +169,7 @@ def _children_peak_mb() -> float:
 
 
 def worker_synthetic(n: int, seed: int, words: int, profile: Path | None, workers: int | None = None) -> dict[str, Any]:
-    from bench_corpora import synthetic_articles, text_megabytes
+    from bench_corpora import report_digest, synthetic_articles, text_megabytes
 
     from dedup import Scanner
 
@@ -188,6 +188,7 @@ def worker_synthetic(n: int, seed: int, words: int, profile: Path | None, worker
     record["scan_increment_mb"] = round(record["peak_rss_mb"] - record["rss_before_scan_mb"], 1)
     record["peak_rss_children_mb"] = round(_children_peak_mb(), 1)
     record["peak_rss_mb_after_stage"] = memory
+    record["report_digest"] = report_digest(result)
     return record
 
 

@@ -49,7 +49,7 @@ def parse_published(value: Any) -> _dt.datetime | None:
     return parsed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Article:
     """One news article.
 

@@ -86,6 +86,10 @@ class _Segments:
 # and chunks of work per process (clusters differ in size: smaller chunks balance them).
 _MIN_FORKED = 1000
 _CHUNKS_PER_WORKER = 4
+# At most about this much text segmented, and this many passages aligned, in one chunk: a chunk's
+# scratch memory (passage texts, tokens, shingles, vectors) stays bounded whatever the corpus size.
+_CHARS_PER_CHUNK = 16 << 20
+_PASSAGES_PER_CHUNK = 5_000
 
 _Aligned = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -117,7 +121,8 @@ def attribute(
     def segment_chunk(lo: int, hi: int) -> _Segments:
         return _Segments.of(articles[lo:hi], labels[lo:hi] >= 0, params.max_passage_chars)
 
-    by_size = chunk_bounds(len(articles), chunks, [len(a.text) for a in articles])
+    lengths = [len(a.text) for a in articles]
+    by_size = chunk_bounds(len(articles), max(chunks, -(-sum(lengths) // _CHARS_PER_CHUNK)), lengths)
     segmented = _Segments.concat(list(chunked(segment_chunk, by_size, params.workers, _MIN_FORKED)))
     if recurring is None:
         recurring = _recurring(articles, segmented, labels)
@@ -134,8 +139,9 @@ def attribute(
                 out[member] = (alignment.support, alignment.match, alignment.verbatim, matched)
         return out
 
-    work = [sum(len(segmented.spans[m]) for m in members) ** 1.5 for members in members_of]
-    bounds = chunk_bounds(len(members_of), chunks, work)
+    sizes = [sum(len(segmented.spans[m]) for m in members) for members in members_of]
+    bounds = chunk_bounds(len(members_of), max(chunks, -(-sum(sizes) // _PASSAGES_PER_CHUNK)),
+                          [size**1.5 for size in sizes])
     alignments: dict[int, _Aligned] = {}
     for (_, hi), part in zip(bounds, chunked(align, bounds, params.workers, _MIN_FORKED if members_of else 1),
                              strict=True):

@@ -75,6 +75,12 @@ class SharedRuns:
             self._found[key] = [to_span(run, self._offset(i), self._offset(j)) for run in runs]
         return self._found[key]
 
+    def forget(self) -> None:
+        """Drop what each article's runs were found from (k-gram hashes, token offsets, quotation
+        masks; kept while many pairs are asked), not the runs found: a pair asked again later is
+        answered from them, a new pair recomputes its two articles."""
+        self._kgrams, self._offsets, self._masks = {}, {}, {}
+
     def possible(self, shared: np.ndarray) -> np.ndarray:
         """Whether pairs sharing these many shingles can share a run of ``min_words``."""
         return np.asarray(shared) >= self.min_shingles

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 from .normalize import normalize, token_text
 from .params import Params
-from .ragged import Ragged
+from .ragged import Appended, Ragged
 from .shingle import ShingleHasher, TokenBatch, token_batch
 from .sign import MinHasher
 from .story import term_counts as story_counts
@@ -32,7 +32,7 @@ from .terms import HashedTokens, term_counts
 from .verify import figure_sets
 from .winnow import Fingerprints, winnow
 
-__all__ = ["Prints", "fingerprint"]
+__all__ = ["Prints", "fingerprint", "stack_rows"]
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,11 @@ class Prints:
     passage_positions: Ragged = field(default_factory=lambda: Ragged.empty(dtype=np.int64))
 
     def passage_prints(self, rows: np.ndarray, k: int, w: int) -> Fingerprints:
-        """The winnowed fingerprints of some articles, as :mod:`dedup.postings` takes them."""
+        """The winnowed fingerprints of some articles, as :mod:`dedup.postings` takes them (views of
+        these prints when ``rows`` are all of them, in order)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == len(self) and np.array_equal(rows, np.arange(len(self))):
+            return Fingerprints(self.passages.values, self.passage_positions.values, self.passages.offsets, k=k, w=w)
         hashes, positions = self.passages.take(rows), self.passage_positions.take(rows)
         return Fingerprints(hashes.values, positions.values, hashes.offsets, k=k, w=w)
 
@@ -99,24 +103,23 @@ class Prints:
         )
 
     @classmethod
-    def concat(cls, parts: Iterable[Prints]) -> Prints:
-        """The prints of consecutive batches as one. Each column is joined in turn and the
-        pieces dropped, so an iterator of parts (not a list kept by the caller) never holds
-        more than the parts plus one joined column."""
-        columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
+    def concat(cls, parts: Iterable[Prints], n_articles: int | None = None) -> Prints:
+        """The prints of consecutive batches as one. Each part is appended to the joined
+        columns (:class:`~dedup.ragged.Appended`) and dropped, so an iterator of parts (not a
+        list kept by the caller) holds the joined prints and one part, never every part.
+        ``n_articles``, the articles all parts hold when known, reserves room for them."""
+        columns: dict[str, _Column] | None = None
         for part in parts:
-            for name in _COLUMNS:
-                columns[name].append(part.window_rows() if name == "window_offsets" else getattr(part, name))
-        joined: dict[str, Any] = {}
-        for name in _COLUMNS:
-            pieces = columns.pop(name)
-            if name in ("terms", "windows"):
-                joined[name] = sp.vstack(pieces).tocsr() if pieces and all(t is not None for t in pieces) else None
-            elif name in ("exact_keys", "signatures"):
-                joined[name] = np.concatenate(pieces)
-            else:
-                joined[name] = Ragged.concat(pieces)
-            del pieces
+            if columns is None:
+                room = 1.25 * n_articles / max(len(part), 1) if n_articles else 16.0
+                columns = {name: _Column(name != "window_offsets" and getattr(part, name) is None, room)
+                           for name in _COLUMNS}
+            for name, column in columns.items():
+                column.append(part.window_rows() if name == "window_offsets" else getattr(part, name))
+            del part
+        if columns is None:
+            raise ValueError("need at least one part to concatenate")
+        joined = {name: column.result() for name, column in columns.items()}
         joined["window_offsets"] = joined["window_offsets"].offsets
         return cls(**joined)
 
@@ -189,6 +192,64 @@ class Prints:
         return isinstance(other, Prints) and self.to_bytes() == other.to_bytes()
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class _Column:
+    """One column of :class:`Prints` joined part by part: an array, the rows of a
+    :class:`Ragged`, or of a CSR matrix (``missing``: a column the parts do not have)."""
+
+    def __init__(self, missing: bool, room: float) -> None:
+        self.missing = missing
+        self.values, self.extra = Appended(room), Appended(room)  # values or data; indices of a CSR matrix
+        self.sizes: list[np.ndarray] = []
+        self.kind = ""
+        self.n_features = 0
+
+    def append(self, piece: Any) -> None:
+        if self.missing or piece is None:
+            self.missing = True
+            return
+        if isinstance(piece, Ragged):
+            self.kind = "ragged"
+            self.values.append(piece.values)
+            self.sizes.append(piece.sizes())
+        elif sp.issparse(piece):
+            self.kind, self.n_features = "csr", piece.shape[1]
+            self.values.append(piece.data)
+            self.extra.append(piece.indices)
+            self.sizes.append(np.diff(piece.indptr))
+        else:
+            self.kind = "array"
+            self.values.append(piece)
+
+    def result(self) -> Any:
+        if self.missing:
+            return None
+        if self.kind == "array":
+            return self.values.result()
+        sizes = np.concatenate(self.sizes)
+        offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        if self.kind == "ragged":
+            return Ragged(self.values.result(), offsets)
+        # as sp.vstack(...).tocsr() gives them: 32-bit indices while they fit
+        fits = offsets[-1] < np.iinfo(np.int32).max and self.n_features < np.iinfo(np.int32).max
+        index = np.int32 if fits else np.int64
+        return sp.csr_matrix((self.values.result(), self.extra.result().astype(index, copy=False),
+                              offsets.astype(index)), shape=(len(sizes), self.n_features), copy=False)
+
+
+def stack_rows(parts: Iterable[sp.csr_matrix], n_rows: int | None = None) -> sp.csr_matrix:
+    """``sp.vstack(list(parts)).tocsr()`` of a stream of CSR matrices, each part dropped once
+    appended (``n_rows``, the rows of all parts when known, reserves room for them)."""
+    column: _Column | None = None
+    for part in parts:
+        if column is None:
+            column = _Column(False, 1.25 * n_rows / max(part.shape[0], 1) if n_rows else 16.0)
+        column.append(part)
+        del part
+    if column is None:
+        raise ValueError("need at least one part to stack")
+    return column.result()
 
 
 _COLUMNS = ("exact_keys", "figures", "shingles", "signatures", "terms", "windows", "window_offsets", "passages",

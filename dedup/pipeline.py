@@ -13,6 +13,7 @@ the articles alone, not on the order they came in.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -25,7 +26,7 @@ from .assemble import assemble, bound_stats
 from .attribution import attribute, provenance
 from .candidates import BandedLSH
 from .evidence import SharedRuns, common_shingles, credible, informative, long_runs
-from .fingerprint import Prints, fingerprint
+from .fingerprint import Prints, fingerprint, stack_rows
 from .link import (
     Copies,
     Links,
@@ -41,8 +42,7 @@ from .link import (
 from .normalize import is_blank
 from .parallel import chunk_bounds, chunked
 from .params import Params
-from .postings import Postings
-from .postings import self_join as postings_join
+from .postings import join_prints
 from .ragged import Ragged
 from .result import ScanResult
 from .stories import family_labels, story_labels
@@ -53,6 +53,8 @@ __all__ = ["Scanner", "passage_links"]
 Progress = Callable[[str, int, int | None], None]
 # Batches to fingerprint below which forking costs more than it saves.
 _MIN_FORKED = 2
+# Articles weighed (document frequencies, TF-IDF rows) at a time.
+_WEIGHED_ROWS = 10_000
 
 
 class Scanner:
@@ -95,12 +97,17 @@ class Scanner:
             found = found.take(accept(found))
             links = Links.concat([verify(prints, prints, exact, params), expand(found, copies, params.max_exact_group)])
             collapsed = collapsed_groups(len(articles), links, [*capped, *oversized])
+            prints = _without(prints, "signatures", "passages")
+            runs.forget()  # the runs found are kept; later pairs recompute their articles' k-grams
         with _stage(timings, "same_story"):
             idf, vectors = _weigh(prints, links, params)
+            prints = _without(prints, "terms")
             if idf is not None and vectors is not None:
                 story = story_links(prints, idf, vectors, times, copies.distinct, found, params, accept)
                 links = Links.concat([links, expand(story, copies, params.max_exact_group)])
             links = with_cosines(links, prints, idf, vectors)
+            del vectors  # no later stage reads them
+            runs.forget()
         with _stage(timings, "cluster"):
             report("cluster", 0, None)
             families = family_labels(len(articles), links, params.min_density, collapsed)
@@ -159,7 +166,7 @@ class Scanner:
                 yield part
 
         return Prints.concat(reported(chunked(batches, chunk_bounds(len(starts), len(starts)), self.params.workers,
-                                              _MIN_FORKED)))
+                                              _MIN_FORKED)), len(articles))
 
     def _verbatim(
         self, prints: Prints, copies: Copies, runs: SharedRuns
@@ -175,9 +182,8 @@ class Scanner:
         families = families_for_df(len(prints), by_lsh)[distinct]
         common = informative(prints.shingles,
                              common_shingles(prints.shingles, distinct, families, params.winnow_max_df))
-        postings = Postings.build(prints.passage_prints(distinct, params.winnow_k, params.winnow_window), families)
-        passage_pairs = postings_join(postings, params.winnow_min_shared, params.winnow_max_df,
-                                      params.winnow_max_bucket).pairs
+        passage_pairs = join_prints(prints.passage_prints(distinct, params.winnow_k, params.winnow_window), families,
+                                    params.winnow_min_shared, params.winnow_max_df, params.winnow_max_bucket).pairs
         lsh_pairs = distinct[pairs].reshape(-1, 2)
         fingerprinted = distinct[passage_pairs].reshape(-1, 2)
         found = passage_links(prints, lsh_pairs, by_lsh, fingerprinted, runs, params)
@@ -230,8 +236,27 @@ def _weigh(prints: Prints, links: Links, params: Params) -> tuple[Idf | None, sp
     nothing when the same-story tier is off."""
     if params.same_story is None or prints.terms is None or not len(prints):
         return None, None
-    idf = Idf.fit(prints.terms[representatives(len(prints), links)], params)
-    return idf, idf.transform(prints.terms)
+    terms, step = prints.terms, _WEIGHED_ROWS  # in slices of rows: the scratch of a slice, not of all rows
+    reps = representatives(len(prints), links)
+    idf = Idf.fit(terms[reps[:step]], params)
+    for lo in range(step, len(reps), step):
+        idf = idf.add(terms[reps[lo : lo + step]])
+    return idf, stack_rows((idf.transform(terms[lo : lo + step]) for lo in range(0, len(prints), step)), len(prints))
+
+
+def _without(prints: Prints, *columns: str) -> Prints:
+    """The prints less columns no later stage of the scan reads (``signatures``: LSH;
+    ``passages``: the passage fingerprints and their positions; ``terms``: the counts once
+    weighed), so their memory is released as the scan goes."""
+    empty: dict[str, Any] = {
+        "signatures": np.empty((0, prints.signatures.shape[1]), prints.signatures.dtype),
+        "passages": Ragged.empty(len(prints)),
+        "terms": None,
+    }
+    replaced = {name: empty[name] for name in columns}
+    if "passages" in columns:
+        replaced["passage_positions"] = Ragged.empty(len(prints), dtype=np.int64)
+    return dataclasses.replace(prints, **replaced)
 
 
 def _days(articles: list[Article]) -> np.ndarray | None:

@@ -5,12 +5,14 @@ by fingerprint, built and joined with sort-based group-bys in numpy -- the
 shape a SQL table keyed by fingerprint (with a secondary index on doc), or a
 Dask shuffle on the key, computes.
 
-One **bucket rule** decides which rows of one fingerprint make pairs; both
-entry points apply it:
+One **bucket rule** decides which rows of one fingerprint make pairs; every
+entry point applies it:
 
 * :func:`self_join` -- every document against every other;
 * :func:`probe` -- new documents against stored :class:`Postings` (the bucket
-  is then the stored rows and the new rows of that fingerprint together).
+  is then the stored rows and the new rows of that fingerprint together);
+* :func:`join_prints` -- :func:`self_join` of a scan's fingerprints, one key
+  range at a time, never holding the whole table.
 
 So the query-stored pairs of ``self_join(stored + new)`` are exactly
 ``probe(new, stored)`` (tested on random data).
@@ -68,13 +70,16 @@ import numpy as np
 
 from .winnow import DEFAULT_W, Fingerprints, ranges
 
-__all__ = ["DEFAULT_MAX_BUCKET", "DEFAULT_MAX_DF", "DEFAULT_MIN_SHARED", "Candidates", "Postings", "probe", "self_join"]
+__all__ = ["DEFAULT_MAX_BUCKET", "DEFAULT_MAX_DF", "DEFAULT_MIN_SHARED", "Candidates", "Postings", "join_prints",
+           "probe", "self_join"]
 
 DEFAULT_MIN_SHARED = 2
 DEFAULT_MAX_DF = 50
 DEFAULT_MAX_BUCKET = 500
 # Pairs generated per step before they are counted (bounds scratch memory).
 _PAIRS_PER_STEP = 1 << 22
+# Rows of one key range in :func:`join_prints` (bounds its scratch memory, about 100 bytes a row).
+_ROWS_PER_PART = 1 << 20
 
 _MAGIC = b"DDPS"
 _VERSION = 3
@@ -252,18 +257,30 @@ def _edges(rows: Postings, common: np.ndarray) -> np.ndarray:
     n = len(rows)
     if n == 0 or not common.any():
         return np.zeros(n, dtype=bool)
-    order = np.lexsort((rows.positions, rows.docs))
-    docs, pos, com = rows.docs[order], rows.positions[order], common[order]
-    big = np.int64(1 << 32)  # doc * 2^32 + position: one sortable code per occurrence
-    code = docs * big + pos
-    before = np.maximum.accumulate(np.where(com, code, -1))
-    after = np.minimum.accumulate(np.where(com, code, np.iinfo(np.int64).max)[::-1])[::-1]
-    near = ((before >= 0) & (before // big == docs) & (pos - before % big < rows.w)) | (
-        (after // big == docs) & (after % big - pos < rows.w)
-    )
-    out = np.empty(n, dtype=bool)
-    out[order] = near & ~com
-    return out
+    return _near(rows.docs, rows.positions, np.sort(_occurrence(rows.docs[common], rows.positions[common])),
+                 rows.w) & ~common
+
+
+def _occurrence(docs: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """One sortable code per occurrence: ``doc * 2**32 + position``."""
+    return np.asarray(docs, dtype=np.int64) * np.int64(1 << 32) + np.asarray(positions, dtype=np.int64)
+
+
+def _near(docs: np.ndarray, positions: np.ndarray, common: np.ndarray, w: int) -> np.ndarray:
+    """Whether an occurrence of ``common`` (sorted :func:`_occurrence` codes) lies in the same
+    document fewer than ``w`` positions before or after each ``(doc, position)``."""
+    n = len(docs)
+    if n == 0 or len(common) == 0:
+        return np.zeros(n, dtype=bool)
+    big = np.int64(1 << 32)
+    code = _occurrence(docs, positions)
+    docs, positions = code // big, code % big
+    at = np.searchsorted(common, code, side="right") - 1  # the last common occurrence at or before
+    before = common[np.maximum(at, 0)]
+    near = (at >= 0) & (before // big == docs) & (positions - before % big < w)
+    at = np.minimum(np.searchsorted(common, code, side="left"), len(common) - 1)  # the first at or after
+    after = common[at]
+    return near | ((after >= code) & (after // big == docs) & (after % big - positions < w))
 
 
 def _too_common(df_rows: Postings, max_df: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -394,3 +411,95 @@ def probe(
     order = np.lexsort((is_query, rows.keys))
     rows = rows.rows(order)
     return _join(rows, is_query[order], edge[order], too_common, min_shared, max_df, max_bucket)
+
+
+def join_prints(
+    prints: Fingerprints,
+    families: np.ndarray | None = None,
+    min_shared: int = DEFAULT_MIN_SHARED,
+    max_df: int = DEFAULT_MAX_DF,
+    max_bucket: int = DEFAULT_MAX_BUCKET,
+    rows_per_part: int = _ROWS_PER_PART,
+) -> Candidates:
+    """``self_join(Postings.build(prints, families), ...)``, without ever holding the whole table.
+
+    The bucket rule is a function of one fingerprint's rows, but for the edge rule, which
+    reads a document's common occurrences. So the rows are split into ``P`` key ranges
+    (``P = 2**b``, about ``rows_per_part`` rows each; a key's range is the top ``b`` bits of
+    ``key * 0x9E3779B97F4A7C15 mod 2**64``) and each range is read twice from ``prints``:
+
+    1. its distinct families per key give its common keys, and their first occurrence in
+       each document (a key repeated in a document counts once) the common occurrences;
+    2. its table of rows (:meth:`Postings.build` on the range) is joined by the bucket rule,
+       with the edge flags read from the common occurrences of all ranges, and counts of
+       the fingerprints each pair shares in the range.
+
+    The counts of all ranges are summed and the pairs sharing ``min_shared`` kept: the same
+    pairs, counts and dropped counts as ``self_join``. Scratch memory is one range's table
+    (about 100 bytes a row) plus a byte a fingerprint for the range ids, not the 32 bytes a
+    row of a whole table and its sorts.
+    """
+    n_docs = prints.n_docs
+    fams = np.arange(n_docs, dtype=np.int64) if families is None else np.asarray(families, dtype=np.int64)
+    if len(fams) != n_docs:
+        raise ValueError("families needs one entry per document")
+    bits = max(0, int(np.ceil(np.log2(max(len(prints), 1) / max(rows_per_part, 1)))))
+    route = _key_ranges(prints.hashes, bits)
+
+    def part(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        index = np.flatnonzero(route == p) if bits else np.arange(len(prints), dtype=np.int64)
+        docs = np.searchsorted(prints.offsets, index, side="right") - 1
+        return (np.asarray(prints.hashes[index], np.uint64), docs, fams[docs],
+                np.asarray(prints.positions[index], np.int64))
+
+    common_keys, occurrences = [], []
+    for p in range(1 << bits):
+        keys, docs, families_of, positions = part(p)
+        unique, counts = _distinct_families(keys, families_of)
+        common = unique[counts > max_df]
+        if len(common):
+            hit = np.flatnonzero(np.isin(keys, common))
+            order = hit[np.lexsort((docs[hit], keys[hit]))]  # stable: the first position of each (key, doc)
+            k, d = keys[order], docs[order]
+            first = order[np.concatenate(([True], (k[1:] != k[:-1]) | (d[1:] != d[:-1])))]
+            occurrences.append(_occurrence(docs[first], positions[first]))
+            common_keys.append(common)
+    common_sorted = np.sort(np.concatenate(common_keys)) if common_keys else np.empty(0, np.uint64)
+    near_codes = np.sort(np.concatenate(occurrences)) if occurrences else np.empty(0, np.int64)
+
+    def too_common(k: np.ndarray) -> np.ndarray:
+        if len(common_sorted) == 0:
+            return np.zeros(len(k), dtype=bool)
+        at = np.minimum(np.searchsorted(common_sorted, k), len(common_sorted) - 1)
+        return common_sorted[at] == k
+
+    chunks, dropped_df, dropped_bucket = [], 0, 0
+    for p in range(1 << bits):
+        rows = Postings._from_rows(*part(p), w=prints.w)
+        edge = _near(rows.docs, rows.positions, near_codes, rows.w) & ~too_common(rows.keys)
+        found = _join(rows, None, edge, too_common, 1, max_df, max_bucket)
+        chunks.append((found.pairs[:, 0] * n_docs + found.pairs[:, 1], found.shared))
+        dropped_df += found.dropped_df
+        dropped_bucket += found.dropped_bucket
+        del rows, edge, found
+    codes, counts = _count_pairs(chunks)
+    good = counts >= min_shared
+    codes, counts = codes[good], counts[good]
+    pairs = np.stack([codes // max(n_docs, 1), codes % max(n_docs, 1)], axis=1) if len(codes) \
+        else np.empty((0, 2), np.int64)
+    return Candidates(pairs=pairs, shared=counts, dropped_df=dropped_df, dropped_bucket=dropped_bucket)
+
+
+def _key_ranges(keys: np.ndarray, bits: int) -> np.ndarray:
+    """The key range (top ``bits`` bits of the mixed key) of every key, a compact integer array,
+    computed in slices so no full-length 64-bit scratch array is made."""
+    dtype = np.uint8 if bits <= 8 else np.uint16 if bits <= 16 else np.uint32
+    out = np.zeros(len(keys), dtype=dtype)
+    if bits == 0:
+        return out
+    step = 1 << 22
+    shift, mix = np.uint64(64 - bits), np.uint64(0x9E3779B97F4A7C15)
+    with np.errstate(over="ignore"):
+        for lo in range(0, len(keys), step):
+            out[lo : lo + step] = (np.asarray(keys[lo : lo + step], np.uint64) * mix) >> shift
+    return out

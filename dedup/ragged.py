@@ -13,7 +13,50 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Ragged"]
+__all__ = ["Appended", "Ragged"]
+
+
+# The first block of an Appended array is at least this large (above glibc's largest mmap
+# threshold, so it is a mapping: pages are committed only when written).
+_MAPPED = 64 << 20
+
+
+class Appended:
+    """One array grown by appending pieces (``np.concatenate`` of a stream of pieces).
+
+    The first piece reserves room for ``room`` pieces its size (an empty block: a large
+    allocation is a mapping whose unwritten pages are never resident); when that is not
+    enough the block is copied into one twice the size. :meth:`result` cuts the block to
+    its length in place (``ndarray.resize``: a ``realloc`` that shrinks the mapping). A
+    piece can be dropped once appended, so joining a stream holds the output and one
+    piece, not every piece and the output.
+    """
+
+    def __init__(self, room: float = 16.0) -> None:
+        self.room = room
+        self._array: np.ndarray | None = None
+        self._length = 0
+
+    def append(self, piece: np.ndarray) -> None:
+        end = self._length + len(piece)
+        if self._array is None:
+            row_bytes = max(piece.dtype.itemsize * int(np.prod(piece.shape[1:], dtype=np.int64)), 1)
+            rows = max(int(np.ceil(len(piece) * max(self.room, 1.0))), _MAPPED // row_bytes, 1)
+            self._array = np.empty((rows, *piece.shape[1:]), dtype=piece.dtype)
+        elif end > len(self._array):
+            grown = np.empty((max(end, 2 * len(self._array)), *piece.shape[1:]), dtype=self._array.dtype)
+            grown[: self._length] = self._array[: self._length]
+            self._array = grown
+        self._array[self._length : end] = piece
+        self._length = end
+
+    def result(self) -> np.ndarray:
+        """The appended pieces as one array (which owns its memory)."""
+        assert self._array is not None, "nothing was appended"
+        array, self._array = self._array, None
+        if len(array) != self._length:
+            array.resize((self._length, *array.shape[1:]), refcheck=False)
+        return array
 
 
 @dataclass(frozen=True)

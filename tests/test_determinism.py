@@ -15,7 +15,7 @@ from scipy.sparse.csgraph import connected_components
 
 from dedup import Params, Scanner, load_articles, relation
 from dedup.cluster import cluster_links
-from dedup.fingerprint import Prints, fingerprint
+from dedup.fingerprint import Prints, fingerprint, stack_rows
 from dedup.link import Links
 
 from .helpers import REPO, SAMPLES
@@ -51,6 +51,22 @@ def test_prints_round_trip_through_bytes_and_take():
     assert Prints.concat([prints.take([r]) for r in rows]) == prints.take(rows)
     part = prints.take(rows)
     assert np.array_equal(part.shingles.row(1), prints.shingles.row(0))
+
+
+def test_prints_joined_from_a_stream_of_batches_equal_the_prints_of_the_whole(monkeypatch):
+    import dedup.ragged as ragged
+
+    articles, _ = load_articles(SAMPLES)
+    texts = [a.text for a in articles]
+    whole = fingerprint(texts, Params())
+    batches = [texts[lo : lo + 3] for lo in range(0, len(texts), 3)]
+    monkeypatch.setattr(ragged, "_MAPPED", 1)  # blocks as small as asked: room runs out and the block grows
+    for hint in (None, len(texts), 1):
+        joined = Prints.concat((fingerprint(b, Params()) for b in batches), hint)
+        assert joined == whole
+        assert joined.shingles.values.flags.owndata and joined.terms is not None
+    assert stack_rows((whole.terms[lo : lo + 2] for lo in range(0, len(texts), 2)), 1).toarray().tolist() == \
+        whole.terms.toarray().tolist()
 
 
 def _report(articles, **params) -> dict:

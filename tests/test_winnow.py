@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from dedup.normalize import normalize, token_text
-from dedup.postings import DEFAULT_MAX_DF, DEFAULT_MIN_SHARED, Postings, probe, self_join
+from dedup.postings import DEFAULT_MAX_DF, DEFAULT_MIN_SHARED, Postings, join_prints, probe, self_join
 from dedup.quotes import count_apart, quoted_mask, span_kind
 from dedup.shingle import ShingleBatch, ShingleHasher
 from dedup.spans import DEFAULT_MIN_WORDS, pair_spans, shared_runs, spans_for_pairs, token_offsets
@@ -199,6 +199,32 @@ def test_self_join_is_the_bucket_rule():
         found = self_join(Postings.build(prints, families), **rule)
         got = {(int(a), int(b)): int(s) for (a, b), s in zip(found.pairs, found.shared, strict=True)}
         assert got == _brute_force(docs, families, rule["min_shared"], rule["max_df"], rule["max_bucket"])
+
+
+def _same_candidates(got, expected) -> None:
+    assert np.array_equal(got.pairs, expected.pairs) and np.array_equal(got.shared, expected.shared)
+    assert (got.dropped_df, got.dropped_bucket) == (expected.dropped_df, expected.dropped_bucket)
+
+
+def test_join_prints_in_key_ranges_is_the_self_join_of_the_whole_table():
+    rng = np.random.default_rng(11)
+    ranges_seen = set()
+    for trial in range(150):
+        n = int(rng.integers(2, 30))
+        prints, docs = _random_prints(rng, n)
+        families = rng.integers(0, max(1, n // 2), n)
+        rule = {
+            "min_shared": int(rng.integers(1, 4)),
+            "max_df": int(rng.integers(1, 6)),
+            "max_bucket": int(rng.integers(2, 12)),
+        }
+        rows_per_part = [1, 7, 50, 1 << 20][trial % 4]
+        ranges_seen.add(int(np.ceil(np.log2(max(len(prints), 1) / rows_per_part))) > 2)
+        found = join_prints(prints, families, rows_per_part=rows_per_part, **rule)
+        _same_candidates(found, self_join(Postings.build(prints, families), **rule))
+        got = {(int(a), int(b)): int(s) for (a, b), s in zip(found.pairs, found.shared, strict=True)}
+        assert got == _brute_force(docs, families, rule["min_shared"], rule["max_df"], rule["max_bucket"])
+    assert ranges_seen == {True, False}  # many key ranges, and one
 
 
 def test_pairs_are_counted_the_same_in_many_small_steps(monkeypatch):
@@ -482,6 +508,22 @@ def test_default_min_shared_guarantee():
         ]
         _, cand = _candidates(texts)
         assert len(cand) == 1
+
+
+def test_join_prints_agrees_with_self_join_on_real_text_with_clutter():
+    pool = _pool()
+    rng = random.Random(9)
+    texts = constructed.widget_case(pool, rng, n_pages=DEFAULT_MAX_DF + 5).texts
+    for seed in range(10):
+        texts += constructed.excerpt_case(pool, random.Random(200 + seed)).texts
+    texts += ["\n\n".join(s.paragraphs) for s in rng.sample(pool, 200)]
+    _, prints = _hash(texts)
+    families = np.arange(len(texts))
+    families[-100:] //= 2  # some families of two
+    expected = self_join(Postings.build(prints, families))
+    assert expected.dropped_df > 0 and len(expected) >= 5  # common fingerprints, so the edge rule acts
+    for rows_per_part in (97, 4096):
+        _same_candidates(join_prints(prints, families, rows_per_part=rows_per_part), expected)
 
 
 def test_probe_agrees_with_self_join_on_real_text_with_clutter():
