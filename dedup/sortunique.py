@@ -20,10 +20,7 @@ __all__ = ["sorted_unique", "unique_first_inverse"]
 def sorted_unique(values: np.ndarray) -> np.ndarray:
     """``np.unique(values)`` for an integer array (flattened), computed by sorting."""
     ordered = np.sort(np.asarray(values).ravel())
-    keep = np.empty(len(ordered), dtype=bool)
-    keep[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    return ordered[keep]
+    return ordered[_new_values(ordered)]
 
 
 def unique_first_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -32,11 +29,17 @@ def unique_first_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     values = np.asarray(values)
     order = np.argsort(values)
     ordered = values[order]
-    new = np.empty(len(ordered), dtype=bool)
-    new[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    new = _new_values(ordered)
     starts = np.flatnonzero(new)
     first = np.minimum.reduceat(order, starts) if len(starts) else np.empty(0, dtype=np.int64)
     inverse = np.empty(len(values), dtype=np.int64)
     inverse[order] = np.cumsum(new) - 1
     return ordered[starts], first.astype(np.int64), inverse
+
+
+def _new_values(ordered: np.ndarray) -> np.ndarray:
+    """Where a sorted array holds a value unlike the one before it (its first position always)."""
+    new = np.empty(len(ordered), dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    return new

@@ -510,13 +510,18 @@ def test_default_min_shared_guarantee():
         assert len(cand) == 1
 
 
-def test_join_prints_agrees_with_self_join_on_real_text_with_clutter():
+def _cluttered_texts(seed: int, n_excerpt_cases: int, excerpt_seed: int, n_stories: int) -> list[str]:
+    """Widget pages (a fingerprint above max_df), wire excerpts inside long pages, and plain stories."""
     pool = _pool()
-    rng = random.Random(9)
+    rng = random.Random(seed)
     texts = constructed.widget_case(pool, rng, n_pages=DEFAULT_MAX_DF + 5).texts
-    for seed in range(10):
-        texts += constructed.excerpt_case(pool, random.Random(200 + seed)).texts
-    texts += ["\n\n".join(s.paragraphs) for s in rng.sample(pool, 200)]
+    for case in range(n_excerpt_cases):
+        texts += constructed.excerpt_case(pool, random.Random(excerpt_seed + case)).texts
+    return texts + ["\n\n".join(s.paragraphs) for s in rng.sample(pool, n_stories)]
+
+
+def test_join_prints_agrees_with_self_join_on_real_text_with_clutter():
+    texts = _cluttered_texts(9, 10, 200, 200)
     _, prints = _hash(texts)
     families = np.arange(len(texts))
     families[-100:] //= 2  # some families of two
@@ -527,12 +532,7 @@ def test_join_prints_agrees_with_self_join_on_real_text_with_clutter():
 
 
 def test_probe_agrees_with_self_join_on_real_text_with_clutter():
-    pool = _pool()
-    rng = random.Random(8)
-    texts = constructed.widget_case(pool, rng, n_pages=DEFAULT_MAX_DF + 5).texts
-    for seed in range(20):
-        texts += constructed.excerpt_case(pool, random.Random(100 + seed)).texts
-    texts += ["\n\n".join(s.paragraphs) for s in rng.sample(pool, 300)]
+    texts = _cluttered_texts(8, 20, 100, 300)
     _, prints = _hash(texts)
     families = np.arange(len(texts))
     everything = self_join(Postings.build(prints, families))
